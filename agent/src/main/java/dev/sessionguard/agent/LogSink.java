@@ -1,0 +1,128 @@
+package dev.sessionguard.agent;
+
+import dev.sessionguard.bootstrap.EventLog;
+import java.lang.reflect.Method;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Writes event lines to the logger named {@code sessionguard}: through the SLF4J of the class loader
+ * that loaded the instrumented class when it has one with a real binding (so the lines land in the
+ * application's own log files), else through java.util.logging. The agent bundles no SLF4J.
+ */
+final class LogSink extends EventLog {
+
+    static final String LOGGER = "sessionguard";
+
+    private final int threshold;
+    /** Per class loader: the SLF4J logger with its methods, or NONE. Weak keys: never keeps a loader alive. */
+    private final Map<ClassLoader, Slf4j> slf4jByLoader = new WeakHashMap<>();
+    private static final Slf4j NONE = new Slf4j(null, null, null, null, null);
+    private volatile Runnable afterEvent;
+
+    LogSink(int threshold) {
+        super(threshold);
+        this.threshold = threshold;
+    }
+
+    void afterEvent(Runnable r) {
+        afterEvent = r;
+    }
+
+    @Override
+    protected void recorded() {
+        Runnable r = afterEvent;
+        if (r != null) {
+            r.run();
+        }
+    }
+
+    void info(String line) {
+        if (threshold <= INFO) {
+            write(INFO, line, null, null);
+        }
+    }
+
+    void debug(String line) {
+        if (threshold <= DEBUG) {
+            write(DEBUG, line, null, null);
+        }
+    }
+
+    void warn(String line, Throwable t) {
+        if (threshold <= WARN) {
+            write(WARN, line, t, null);
+        }
+    }
+
+    @Override
+    protected void write(int level, String line, Throwable stack, ClassLoader loader) {
+        Slf4j s = loader == null ? NONE : slf4j(loader);
+        if (s != NONE) {
+            try {
+                Method m = level >= ERROR ? s.error : level == WARN ? s.warn : level == INFO ? s.info : s.debug;
+                m.invoke(s.logger, line, stack);
+                return;
+            } catch (Throwable e) {
+                // fall through to java.util.logging
+            }
+        }
+        Level jul = level >= ERROR ? Level.SEVERE : level == WARN ? Level.WARNING : level == INFO ? Level.INFO : Level.FINE;
+        Logger logger = Logger.getLogger(LOGGER);
+        if (level < INFO && !logger.isLoggable(jul)) {
+            // debug asked for explicitly: do not let the JUL default level hide it
+            jul = Level.INFO;
+        }
+        logger.log(jul, "[sessionguard] " + line, stack);
+    }
+
+    private Slf4j slf4j(ClassLoader loader) {
+        synchronized (slf4jByLoader) {
+            Slf4j s = slf4jByLoader.get(loader);
+            if (s == null) {
+                s = lookup(loader);
+                slf4jByLoader.put(loader, s);
+            }
+            return s;
+        }
+    }
+
+    private static Slf4j lookup(ClassLoader loader) {
+        try {
+            Class<?> factory = Class.forName("org.slf4j.LoggerFactory", true, loader);
+            Object loggerFactory = factory.getMethod("getILoggerFactory").invoke(null);
+            // no binding: SLF4J would drop the lines (NOP), java.util.logging at least shows them
+            if (loggerFactory == null || loggerFactory.getClass().getName().contains("NOP")
+                    || loggerFactory.getClass().getName().contains("Substitute")) {
+                return NONE;
+            }
+            Object logger = factory.getMethod("getLogger", String.class).invoke(null, LOGGER);
+            Class<?> api = Class.forName("org.slf4j.Logger", false, loader);
+            return new Slf4j(logger,
+                    api.getMethod("error", String.class, Throwable.class),
+                    api.getMethod("warn", String.class, Throwable.class),
+                    api.getMethod("info", String.class, Throwable.class),
+                    api.getMethod("debug", String.class, Throwable.class));
+        } catch (Throwable e) {
+            return NONE;
+        }
+    }
+
+    private static final class Slf4j {
+        final Object logger;
+        final Method error;
+        final Method warn;
+        final Method info;
+        final Method debug;
+
+        Slf4j(Object logger, Method error, Method warn, Method info, Method debug) {
+            this.logger = logger;
+            this.error = error;
+            this.warn = warn;
+            this.info = info;
+            this.debug = debug;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.sessionguard.agent;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Agent options: {@code key=value,key=value} from the agent argument, or system properties
+ * {@code sessionguard.<key>}; the agent argument wins. Anything unknown or malformed is an
+ * {@link InvalidOption} whose message is the one line the user sees.
+ */
+final class Options {
+
+    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report"};
+    static final String[] MODES = {"protect", "observe", "off"};
+    static final String[] ON_OFF = {"on", "off"};
+    static final String[] LOG_LEVELS = {"warn", "info", "debug", "off"};
+    static final String[] TARGETS = {"hibernate", "jdbc"};
+
+    final String mode;
+    final boolean shield;
+    final long closeWaitMs;
+    final long shieldMaxMs;
+    final boolean hibernate;
+    final boolean jdbc;
+    final String log;
+    final String report;
+
+    static final class InvalidOption extends Exception {
+        InvalidOption(String message) {
+            super(message);
+        }
+    }
+
+    private Options(Map<String, String> values) throws InvalidOption {
+        mode = oneOf(values, "mode", "protect", MODES);
+        shield = "on".equals(oneOf(values, "shield", "on", ON_OFF));
+        closeWaitMs = millis(values, "closeWaitMs", 5000);
+        shieldMaxMs = millis(values, "shieldMaxMs", 2000);
+        log = oneOf(values, "log", "warn", LOG_LEVELS);
+        String targets = values.containsKey("targets") ? values.get("targets") : "hibernate,jdbc";
+        boolean h = false;
+        boolean j = false;
+        for (String t : targets.split("[+,]")) {
+            String name = t.trim().toLowerCase(Locale.ROOT);
+            if (name.equals("hibernate")) {
+                h = true;
+            } else if (name.equals("jdbc")) {
+                j = true;
+            } else {
+                throw invalid("targets", targets, "a list of " + String.join(", ", TARGETS) + " separated by ',' or '+'");
+            }
+        }
+        hibernate = h;
+        jdbc = j;
+        String r = values.get("report");
+        if (r != null && r.trim().isEmpty()) {
+            throw invalid("report", r, "a file path");
+        }
+        report = r;
+    }
+
+    /**
+     * Parses system properties first, then the agent argument. In the agent argument ',' separates options,
+     * and a bare word right after {@code targets=...} continues its list: {@code targets=hibernate,jdbc,mode=observe}.
+     */
+    static Options parse(String agentArgs) throws InvalidOption {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String key : KEYS) {
+            String v = System.getProperty("sessionguard." + key);
+            if (v != null) {
+                values.put(key, v.trim());
+            }
+        }
+        if (agentArgs != null && !agentArgs.trim().isEmpty()) {
+            String lastKey = null;
+            for (String pair : agentArgs.split(",")) {
+                String p = pair.trim();
+                if (p.isEmpty()) {
+                    continue;
+                }
+                int eq = p.indexOf('=');
+                if (eq < 0 && values.containsKey("targets") && "targets".equals(lastKey)) {
+                    // targets=hibernate,jdbc: a bare word continues the list
+                    values.put("targets", values.get("targets") + "," + p);
+                    continue;
+                }
+                if (eq <= 0) {
+                    throw new InvalidOption("option '" + p + "' is not key=value; keys are " + String.join(", ", KEYS));
+                }
+                String key = p.substring(0, eq).trim();
+                if (!Arrays.asList(KEYS).contains(key)) {
+                    throw new InvalidOption("unknown option '" + key + "'; keys are " + String.join(", ", KEYS));
+                }
+                values.put(key, p.substring(eq + 1).trim());
+                lastKey = key;
+            }
+        }
+        return new Options(values);
+    }
+
+    private static String oneOf(Map<String, String> values, String key, String dflt, String[] allowed)
+            throws InvalidOption {
+        String v = values.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        String lower = v.toLowerCase(Locale.ROOT);
+        if (!Arrays.asList(allowed).contains(lower)) {
+            throw invalid(key, v, "one of " + String.join(", ", allowed));
+        }
+        return lower;
+    }
+
+    private static long millis(Map<String, String> values, String key, long dflt) throws InvalidOption {
+        String v = values.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long ms = Long.parseLong(v);
+            if (ms >= 0) {
+                return ms;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw invalid(key, v, "a whole number of milliseconds, 0 or more");
+    }
+
+    private static InvalidOption invalid(String key, String value, String allowed) {
+        return new InvalidOption("invalid option " + key + "=" + value + ": " + key + " must be " + allowed);
+    }
+
+    @Override
+    public String toString() {
+        return "mode=" + mode + ", shield=" + (shield ? "on" : "off") + ", closeWaitMs=" + closeWaitMs
+                + ", shieldMaxMs=" + shieldMaxMs + ", targets=" + (hibernate ? "hibernate" : "")
+                + (hibernate && jdbc ? "+" : "") + (jdbc ? "jdbc" : "") + ", log=" + log
+                + (report != null ? ", report=" + report : "");
+    }
+}

@@ -1,0 +1,94 @@
+package dev.sessionguard.agent;
+
+import dev.sessionguard.bootstrap.Events;
+import dev.sessionguard.bootstrap.Guard;
+import java.io.File;
+import java.io.FileOutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * {@code report=FILE}: the counters as JSON, written when the JVM exits. Events that other shutdown hooks
+ * cause after ours ran (a factory closed by the application's hook, say) rewrite the file, so the
+ * report holds everything that happened before the JVM halted.
+ */
+final class Report {
+
+    private final Options options;
+    private final File file;
+    private GuardTransformer transformer;
+    private volatile boolean exiting;
+
+    Report(Options options) {
+        this.options = options;
+        this.file = new File(options.report);
+    }
+
+    void attach(GuardTransformer t, LogSink log) {
+        this.transformer = t;
+        log.afterEvent(() -> {
+            if (exiting) {
+                write();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            exiting = true;
+            write();
+        }, "sessionguard-report"));
+    }
+
+    synchronized void write() {
+        try {
+            File dir = file.getAbsoluteFile().getParentFile();
+            if (dir != null) {
+                dir.mkdirs();
+            }
+            File tmp = new File(file.getPath() + ".tmp");
+            try (Writer w = new OutputStreamWriter(new FileOutputStream(tmp), StandardCharsets.UTF_8)) {
+                w.write(json());
+            }
+            if (!tmp.renameTo(file)) {
+                file.delete();
+                tmp.renameTo(file);
+            }
+        } catch (Throwable e) {
+            System.err.println("[sessionguard] could not write report " + file + ": " + e);
+        }
+    }
+
+    String json() {
+        StringBuilder b = new StringBuilder(512);
+        b.append("{\n  \"version\": \"").append(Version.get()).append("\",\n");
+        b.append("  \"mode\": \"").append(options.mode).append("\",\n");
+        b.append("  \"events\": {");
+        for (int k = 0; k < Events.KINDS.length; k++) {
+            b.append(k == 0 ? "\n    " : ",\n    ").append('"').append(Events.KINDS[k]).append("\": ").append(Guard.count(k));
+        }
+        b.append("\n  },\n  \"reasons\": {");
+        boolean first = true;
+        for (int k = 0; k < Events.KINDS.length; k++) {
+            for (int r = 0; r < Events.REASONS.length; r++) {
+                long n = Guard.count(k, r);
+                if (n > 0) {
+                    b.append(first ? "\n    " : ",\n    ").append('"').append(Events.KINDS[k]).append('/')
+                            .append(Events.REASONS[r]).append("\": ").append(n);
+                    first = false;
+                }
+            }
+        }
+        b.append(first ? "},\n" : "\n  },\n");
+        b.append("  \"stateSize\": ").append(Guard.stateSize()).append(",\n");
+        List<String> names = new ArrayList<>(transformer.instrumented());
+        Collections.sort(names);
+        b.append("  \"instrumented\": [");
+        for (int i = 0; i < names.size(); i++) {
+            b.append(i == 0 ? "\n    " : ",\n    ").append('"').append(names.get(i)).append('"');
+        }
+        b.append(names.isEmpty() ? "]\n}\n" : "\n  ]\n}\n");
+        return b.toString();
+    }
+}

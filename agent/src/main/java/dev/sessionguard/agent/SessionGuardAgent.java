@@ -1,0 +1,54 @@
+package dev.sessionguard.agent;
+
+import java.lang.instrument.Instrumentation;
+
+/**
+ * Entry points for {@code -javaagent} and attach. Never throws: whatever goes wrong, the application
+ * starts as if no agent were there, and one line on stderr says why.
+ *
+ * <p>This class must not touch {@code dev.sessionguard.bootstrap} before {@link BootstrapJar} has put
+ * that package on the bootstrap class path; {@link Installer} does everything after that.
+ */
+public final class SessionGuardAgent {
+
+    /** Set once installed, so that loading the agent twice (two flags, or flag plus attach) installs it once. */
+    static final String INSTALLED_PROPERTY = "dev.sessionguard.installed";
+
+    private SessionGuardAgent() {
+    }
+
+    public static void premain(String args, Instrumentation inst) {
+        start(args, inst, false);
+    }
+
+    public static void agentmain(String args, Instrumentation inst) {
+        start(args, inst, true);
+    }
+
+    private static void start(String args, Instrumentation inst, boolean attached) {
+        try {
+            Options options;
+            try {
+                options = Options.parse(args);
+            } catch (Options.InvalidOption e) {
+                System.err.println("[sessionguard] " + e.getMessage() + "; SessionGuard is off, the application runs without it");
+                return;
+            }
+            if ("off".equals(options.mode)) {
+                return;
+            }
+            synchronized (SessionGuardAgent.class) {
+                String previous = System.getProperty(INSTALLED_PROPERTY);
+                if (previous != null) {
+                    System.err.println("[sessionguard] already installed (" + previous + "); this copy does nothing");
+                    return;
+                }
+                System.setProperty(INSTALLED_PROPERTY, Version.get() + " " + options);
+            }
+            BootstrapJar.appendTo(inst);
+            Installer.install(inst, options, attached);
+        } catch (Throwable t) {
+            System.err.println("[sessionguard] could not start (" + t + "); the application runs without it");
+        }
+    }
+}

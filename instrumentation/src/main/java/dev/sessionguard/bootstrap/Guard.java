@@ -1,0 +1,300 @@
+package dev.sessionguard.bootstrap;
+
+import java.io.InterruptedIOException;
+import java.lang.reflect.Method;
+import java.nio.channels.ClosedByInterruptException;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The policy, in one place. Inlined advice in Hibernate and JDBC classes calls these static methods;
+ * this class is appended to the bootstrap class path so that every class loader that loads a target
+ * sees the same single copy.
+ *
+ * <p>Rules for this package: no dependencies beyond java.base (java.sql is not visible from the
+ * bootstrap loader on JDK 9+), no allocation and no locking on the normal path, and nothing here may
+ * throw into the application: advice is {@code suppress = Throwable.class}, and every method below
+ * answers "do what the library would have done" when in doubt.
+ */
+public final class Guard {
+
+    // ---------------------------------------------------------------- modes, operations, flags
+
+    public static final int MODE_OFF = 0;
+    public static final int MODE_OBSERVE = 1;
+    public static final int MODE_PROTECT = 2;
+
+    public static final int OP_CLOSE = 0;
+    public static final int OP_ROLLBACK = 1;
+    public static final int OP_COMMIT = 2;
+
+    /** The call is the outermost guarded call on this thread: it decides. */
+    static final int OUTER = 1;
+    /** A guarded call inside another one (pool proxy to driver, Hibernate to JDBC): it only passes through. */
+    static final int NESTED = 2;
+    /** The interrupt flag was set on entry and cleared for the call; it is set again on exit. */
+    static final int SHIELDED = 4;
+    /** The interrupt flag was set on entry (observe mode leaves it alone, but classification uses it). */
+    static final int INTERRUPTED_AT_ENTRY = 8;
+    /** The call was skipped by the enter advice. */
+    static final int SKIPPED = 16;
+
+    private static volatile int mode = MODE_OFF;
+    private static volatile boolean shield = true;
+    private static volatile boolean shutdownSeen;
+
+    /** Depth of guarded calls per thread; an int[1] so that the hot path does not box. */
+    private static final ThreadLocal<int[]> DEPTH = new ThreadLocal<int[]>() {
+        @Override
+        protected int[] initialValue() {
+            return new int[1];
+        }
+    };
+
+    private static final AtomicLongArray COUNTS = new AtomicLongArray(Events.KINDS.length * Events.REASONS.length);
+
+    private Guard() {
+    }
+
+    /** Called once by the agent when it has installed its transformer. */
+    public static void configure(int newMode, boolean newShield, EventLog log) {
+        shield = newShield;
+        EventLog.active = log;
+        mode = newMode;
+    }
+
+    public static int mode() {
+        return mode;
+    }
+
+    public static boolean shield() {
+        return shield;
+    }
+
+    // ---------------------------------------------------------------- called by advice
+
+    /**
+     * First call of every enter advice. Returns the flags the exit advice hands back. Cheap: one volatile
+     * read, one thread-local increment, and {@code Thread.interrupted()} when the shield is on.
+     */
+    public static int enter() {
+        if (mode == MODE_OFF) {
+            return 0;
+        }
+        int[] depth = DEPTH.get();
+        if (depth[0]++ > 0) {
+            return NESTED;
+        }
+        int flags = OUTER;
+        if (mode == MODE_PROTECT && shield) {
+            // clears the flag: the call below runs as if no interrupt had been sent
+            if (Thread.interrupted()) {
+                flags |= SHIELDED | INTERRUPTED_AT_ENTRY;
+            }
+        } else if (Thread.currentThread().isInterrupted()) {
+            flags |= INTERRUPTED_AT_ENTRY;
+        }
+        return flags;
+    }
+
+    /**
+     * {@code Transaction.rollback()}: should the call be skipped because the transaction cannot be rolled
+     * back in its current status? {@code status} is the library's status enum (its name is what counts).
+     */
+    public static boolean skipRollback(int flags, Object status, Object self, String site) {
+        if ((flags & OUTER) == 0 || status == null) {
+            return false;
+        }
+        String name = status.toString();
+        if ("ACTIVE".equals(name) || "MARKED_ROLLBACK".equals(name) || "FAILED_COMMIT".equals(name)) {
+            return false;
+        }
+        // ROLLED_BACK and NOT_ACTIVE are no-ops in native Hibernate (they throw only under JPA compliance):
+        // counted, logged at INFO. The rest (COMMITTED, FAILED_ROLLBACK, COMMITTING, ROLLING_BACK, ...) throw.
+        boolean harmless = "ROLLED_BACK".equals(name) || "NOT_ACTIVE".equals(name);
+        return skip(Events.ROLLBACK_SKIPPED, harmless ? EventLog.INFO : EventLog.WARN,
+                "transaction status " + name, self, site);
+    }
+
+    /** {@code Session.close()} on a session that is already closed. */
+    public static boolean skipClose(int flags, boolean alreadyClosed, Object self, String site) {
+        if ((flags & OUTER) == 0 || !alreadyClosed) {
+            return false;
+        }
+        return skip(Events.CLOSE_SKIPPED, EventLog.INFO, "already closed", self, site);
+    }
+
+    private static boolean skip(int kind, int level, String detail, Object self, String site) {
+        boolean protect = mode == MODE_PROTECT;
+        record(kind, Events.STATE, level, protect, self, site, null, detail);
+        return protect;
+    }
+
+    /**
+     * Last call of every exit advice. Returns the throwable the caller is to see: {@code thrown} itself,
+     * or {@code null} when a rollback or close failure is swallowed. A commit failure is always returned.
+     */
+    public static Throwable exit(int op, int flags, Object self, String site, Throwable thrown) {
+        if (flags == 0) {
+            return thrown;
+        }
+        DEPTH.get()[0]--;
+        if ((flags & OUTER) == 0) {
+            return thrown;
+        }
+        try {
+            return thrown == null ? null : decide(op, flags, self, site, thrown);
+        } finally {
+            if ((flags & SHIELDED) != 0) {
+                // set again whatever happened in between: a driver that consumed it cannot lose it
+                Thread.currentThread().interrupt();
+                record(Events.INTERRUPT_SHIELDED, Events.INTERRUPT, EventLog.INFO, true, self, site, null,
+                        "interrupt flag cleared for the call and set again");
+            }
+        }
+    }
+
+    private static Throwable decide(int op, int flags, Object self, String site, Throwable thrown) {
+        int reason = classify(flags, thrown);
+        if (op == OP_COMMIT) {
+            // never swallowed: the caller must learn that its work is not in the database
+            record(Events.COMMIT_FAILED, reason < 0 ? Events.STATE : reason, EventLog.WARN, false, self, site,
+                    thrown, "commit failed; the exception reaches the caller unchanged");
+            return thrown;
+        }
+        if (reason < 0) {
+            return thrown;
+        }
+        boolean protect = mode == MODE_PROTECT;
+        int kind = op == OP_ROLLBACK ? Events.ROLLBACK_SWALLOWED : Events.CLOSE_SWALLOWED;
+        record(kind, reason, EventLog.WARN, protect, self, site, thrown, null);
+        return protect ? null : thrown;
+    }
+
+    // ---------------------------------------------------------------- classification (exception in hand only)
+
+    /** Why a failure of a rollback or close is safe to swallow, or -1 when it is not. */
+    static int classify(int flags, Throwable thrown) {
+        if (isShuttingDown()) {
+            return Events.SHUTDOWN;
+        }
+        if ((flags & INTERRUPTED_AT_ENTRY) != 0 || Thread.currentThread().isInterrupted()
+                || hasInterruptCause(thrown)) {
+            return Events.INTERRUPT;
+        }
+        if (isClosedFailure(thrown)) {
+            return Events.CLOSED;
+        }
+        return -1;
+    }
+
+    /** True while the JVM runs its shutdown hooks. Costs a probe only when an exception is in hand. */
+    public static boolean isShuttingDown() {
+        if (shutdownSeen) {
+            return true;
+        }
+        try {
+            Thread probe = new Thread(NOOP, "sessionguard-shutdown-probe");
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            shutdownSeen = true;
+            return true;
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    private static final Runnable NOOP = new Runnable() {
+        @Override
+        public void run() {
+        }
+    };
+
+    static boolean hasInterruptCause(Throwable t) {
+        for (int i = 0; t != null && i < 32; i++, t = t.getCause()) {
+            if (t instanceof InterruptedException || t instanceof ClosedByInterruptException) {
+                return true;
+            }
+            // SocketTimeoutException extends InterruptedIOException but is a timeout, not an interrupt
+            if (t instanceof InterruptedIOException && !"java.net.SocketTimeoutException".equals(t.getClass().getName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final String[] CLOSED_MESSAGES = {
+        "is closed", "has been closed", "been closed", "already closed", "closed connection",
+        "connection closed", "connection was closed", "connection is broken", "connection reset",
+        "broken pipe", "an i/o error occurred", "terminating connection", "aborted",
+    };
+
+    static boolean isClosedFailure(Throwable t) {
+        for (int i = 0; t != null && i < 32; i++, t = t.getCause()) {
+            String state = sqlState(t);
+            // class 08: connection exception; 57P01-03: the server terminated the backend
+            if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null) {
+                String m = message.toLowerCase(Locale.ROOT);
+                for (String closed : CLOSED_MESSAGES) {
+                    if (m.contains(closed)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** SQLException#getSQLState by reflection: java.sql is not visible from the bootstrap class loader. */
+    private static String sqlState(Throwable t) {
+        for (Class<?> c = t.getClass(); c != null && c != Throwable.class; c = c.getSuperclass()) {
+            if ("java.sql.SQLException".equals(c.getName())) {
+                try {
+                    Method m = c.getMethod("getSQLState");
+                    Object state = m.invoke(t);
+                    return state instanceof String ? (String) state : null;
+                } catch (Throwable e) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- counting and logging
+
+    static void record(int kind, int reason, int level, boolean changed, Object self, String site,
+                       Throwable cause, String detail) {
+        COUNTS.incrementAndGet(kind * Events.REASONS.length + reason);
+        EventLog log = EventLog.active;
+        if (log != null) {
+            log.event(kind, reason, level, changed, self, site, cause, detail);
+        }
+    }
+
+    /** Count of one kind, all reasons. */
+    public static long count(int kind) {
+        long sum = 0;
+        for (int r = 0; r < Events.REASONS.length; r++) {
+            sum += COUNTS.get(kind * Events.REASONS.length + r);
+        }
+        return sum;
+    }
+
+    /** Count of one kind and reason. */
+    public static long count(int kind, int reason) {
+        return COUNTS.get(kind * Events.REASONS.length + reason);
+    }
+
+    /** How many entries the agent keeps (rate-limit sites): bounded by instrumented sites, not by traffic. */
+    public static int stateSize() {
+        EventLog log = EventLog.active;
+        return log == null ? 0 : log.sites();
+    }
+}

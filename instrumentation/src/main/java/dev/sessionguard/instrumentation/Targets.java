@@ -1,0 +1,18 @@
+package dev.sessionguard.instrumentation;
+
+import dev.sessionguard.instrumentation.hibernate.SessionInstrumentation;
+import dev.sessionguard.instrumentation.hibernate.TransactionInstrumentation;
+
+/** Every target the agent knows. */
+public final class Targets {
+
+    private Targets() {
+    }
+
+    public static Target[] all() {
+        return new Target[] {
+            new TransactionInstrumentation(),
+            new SessionInstrumentation(),
+        };
+    }
+}

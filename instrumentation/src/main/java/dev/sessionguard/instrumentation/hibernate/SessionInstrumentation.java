@@ -1,0 +1,56 @@
+package dev.sessionguard.instrumentation.hibernate;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import dev.sessionguard.bootstrap.Guard;
+import dev.sessionguard.instrumentation.Target;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.dynamic.DynamicType;
+
+/**
+ * Hibernate 5.2 to 7.x {@code SessionImpl.close()}: skipped when the session itself is already closed;
+ * a failure at shutdown, under an interrupt or on a resource closed under it is swallowed.
+ *
+ * <p>The session's own {@code closed} field is read rather than {@code isClosed()}, which is also true
+ * once the factory is closed: that case still holds a connection and is not "already closed".
+ */
+public final class SessionInstrumentation implements Target {
+
+    @Override
+    public String group() {
+        return "hibernate";
+    }
+
+    @Override
+    public String[] typeNames() {
+        return new String[] {"org.hibernate.internal.SessionImpl"};
+    }
+
+    @Override
+    public String[] methodNames() {
+        return new String[] {"close"};
+    }
+
+    @Override
+    public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
+        return builder.visit(advices.to(CloseAdvice.class.getName()).on(named("close").and(takesArguments(0))));
+    }
+
+    public static final class CloseAdvice {
+        @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
+        public static boolean enter(@Advice.This Object self, @Advice.Origin("#t#m") String site,
+                                    @Advice.FieldValue("closed") boolean closed,
+                                    @Advice.Local("sgFlags") int flags) {
+            flags = Guard.enter();
+            return Guard.skipClose(flags, closed, self, site);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Object self, @Advice.Origin("#t#m") String site,
+                                @Advice.Local("sgFlags") int flags,
+                                @Advice.Thrown(readOnly = false) Throwable thrown) {
+            thrown = Guard.exit(Guard.OP_CLOSE, flags, self, site, thrown);
+        }
+    }
+}

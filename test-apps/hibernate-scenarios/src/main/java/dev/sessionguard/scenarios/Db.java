@@ -1,0 +1,126 @@
+package dev.sessionguard.scenarios;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.File;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.hibernate.Session;
+import org.hibernate.SessionFactory;
+import org.hibernate.cfg.Configuration;
+
+/**
+ * The database of one scenario run: embedded H2 (a file database in {@code sg.dir}) or the PostgreSQL
+ * server named by {@code sg.pg.url}. Every run has its own table, so runs can go side by side.
+ */
+final class Db {
+
+    /** Keep a strong reference: java.util.logging forgets levels of loggers nobody holds. */
+    private static final Logger HIBERNATE_LOG = Logger.getLogger("org.hibernate");
+    private static final Logger HIKARI_LOG = Logger.getLogger("com.zaxxer.hikari");
+
+    static {
+        HIBERNATE_LOG.setLevel(Level.SEVERE);
+        HIKARI_LOG.setLevel(Level.SEVERE);
+    }
+
+    final String kind;
+    final String url;
+    final String user;
+    final String table;
+
+    Db(String kind) {
+        this.kind = kind;
+        this.table = "sg_orders_" + ProcessHandle.current().pid();
+        if (kind.equals("h2")) {
+            File dir = new File(System.getProperty("sg.dir", "target/h2-" + ProcessHandle.current().pid()));
+            dir.mkdirs();
+            this.url = "jdbc:h2:file:" + new File(dir, "orders").getAbsolutePath();
+            this.user = "sa";
+        } else if (kind.equals("postgres")) {
+            this.url = System.getProperty("sg.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
+            this.user = System.getProperty("sg.pg.user", "postgres");
+        } else {
+            throw new IllegalArgumentException("unknown database " + kind + " (h2 or postgres)");
+        }
+    }
+
+    HikariDataSource pool(int size) {
+        HikariConfig c = new HikariConfig();
+        c.setJdbcUrl(url);
+        c.setUsername(user);
+        c.setPassword(System.getProperty("sg.pg.password", ""));
+        c.setMaximumPoolSize(size);
+        c.setPoolName("orders-pool");
+        c.setConnectionTimeout(10_000);
+        return new HikariDataSource(c);
+    }
+
+    SessionFactory sessionFactory(HikariDataSource ds, boolean jpaCompliance) {
+        Configuration cfg = new Configuration();
+        Properties p = cfg.getProperties();
+        p.put("hibernate.connection.datasource", ds);
+        if (jpaCompliance) {
+            p.put("hibernate.jpa.compliance.closed", "true");
+            p.put("hibernate.jpa.compliance.transaction", "true");
+        }
+        return cfg.buildSessionFactory();
+    }
+
+    /** A connection of its own, outside pool and Hibernate: to count what really is in the database. */
+    Connection direct() throws Exception {
+        return DriverManager.getConnection(url, user, System.getProperty("sg.pg.password", ""));
+    }
+
+    void createTable() throws Exception {
+        try (Connection c = direct(); Statement s = c.createStatement()) {
+            s.execute("drop table if exists " + table);
+            s.execute("create table " + table + " (id bigint primary key, item varchar(100) not null)");
+        }
+    }
+
+    void dropTable() {
+        try (Connection c = direct(); Statement s = c.createStatement()) {
+            s.execute("drop table if exists " + table);
+        } catch (Exception e) {
+            // the database may be the thing the scenario broke
+        }
+    }
+
+    /** Rows in the table, or -1 when the database cannot be read. */
+    long rows() {
+        try (Connection c = direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select count(*) from " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    void insert(Session s, long id) {
+        s.createNativeQuery("insert into " + table + " (id, item) values (" + id + ", 'order-" + id + "')")
+                .executeUpdate();
+    }
+
+    /** Closes the driver connection under Hibernate and the pool: a backend that died. */
+    static void killConnection(Session s) {
+        s.doWork(c -> c.unwrap(Connection.class).close());
+    }
+
+    /** Can the application still use the database through its pool? "yes", or "no: why". */
+    static String usable(HikariDataSource ds) {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select 1")) {
+            rs.next();
+            return "yes";
+        } catch (Exception e) {
+            return "no: " + Scenarios.describe(e);
+        }
+    }
+}

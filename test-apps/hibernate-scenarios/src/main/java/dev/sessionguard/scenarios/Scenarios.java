@@ -1,0 +1,522 @@
+package dev.sessionguard.scenarios;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.hibernate.Session;
+import org.hibernate.SessionFactory;
+import org.hibernate.Transaction;
+
+/**
+ * The 14 protection scenarios of the original incident, as a program: {@code Scenarios <name> <h2|postgres>}.
+ * Each runs the code a legacy service runs, then prints what the caller saw as {@code RESULT key=value}
+ * lines; the tests run it in a forked JVM with and without the agent and compare.
+ *
+ * <p>Keys used throughout: {@code caller} the exception the calling code finally saw ({@code none}),
+ * {@code cleanup} what escaped from the cleanup (rollback/close) itself, {@code rows} rows found in the
+ * database afterwards, {@code flag} the interrupt flag after the cleanup, {@code active} connections
+ * still checked out of the pool, {@code usable} whether the database still answers.
+ */
+public final class Scenarios {
+
+    private final Db db;
+    private final Map<String, String> result = new LinkedHashMap<>();
+    private HikariDataSource pool;
+    private SessionFactory sf;
+
+    private Scenarios(Db db) {
+        this.db = db;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 2) {
+            System.err.println("usage: Scenarios <scenario> <h2|postgres>");
+            System.exit(2);
+        }
+        Scenarios s = new Scenarios(new Db(args[1]));
+        try {
+            s.run(args[0]);
+        } catch (Throwable t) {
+            s.result.put("crash", describe(t));
+            t.printStackTrace();
+        }
+        s.finish();
+        System.exit(0);
+    }
+
+    private void run(String name) throws Exception {
+        db.createTable();
+        pool = db.pool(name.equals("s12") ? 8 : 5);
+        sf = db.sessionFactory(pool, name.equals("s6"));
+        switch (name) {
+            case "s1": interruptedWorkerCleanup(); break;
+            case "s2": rollbackAfterCommitInFinally(); break;
+            case "s3": rollbackAfterSessionClosedUnderIt(); break;
+            case "s4": closeFromSecondThread(); break;
+            case "s5": interruptedRollbackKeepsFlag(); break;
+            case "s6": defensiveStateChecks(); break;
+            case "s7": originalExceptionSurvivesFailedRollback(); break;
+            case "s8": rollbackAfterPoolClosed(); break;
+            case "s9": normalOperation(); break;
+            case "s10": nestedSessions(); break;
+            case "s11": rapidCycles(); break;
+            case "s12": factoryClosedByShutdownHook(); break;
+            case "s13": mixedErrors(); break;
+            case "s14": failedCommitNeverSwallowed(); break;
+            default: throw new IllegalArgumentException("unknown scenario " + name);
+        }
+    }
+
+    private void finish() {
+        if (!result.containsKey("rows")) {
+            result.put("rows", String.valueOf(db.rows()));
+        }
+        if (pool != null && !pool.isClosed() && !result.containsKey("active")) {
+            result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+        }
+        if (pool != null && !result.containsKey("usable")) {
+            result.put("usable", pool.isClosed() ? "pool closed" : Db.usable(pool));
+        }
+        result.put("agentState", String.valueOf(agentStateSize()));
+        print(result);
+        try {
+            if (sf != null) {
+                sf.close();
+            }
+        } catch (Throwable ignored) {
+            // already closed by the scenario
+        }
+        db.dropTable();
+    }
+
+    static synchronized void print(Map<String, String> r) {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, String> e : r.entrySet()) {
+            b.append("RESULT ").append(e.getKey()).append('=').append(e.getValue().replace('\n', ' ')).append('\n');
+        }
+        System.out.print(b);
+        System.out.flush();
+    }
+
+    /** Class and message, with identity hashes taken out so that two runs compare equal. */
+    static String describe(Throwable t) {
+        if (t == null) {
+            return "none";
+        }
+        String m = String.valueOf(t.getMessage()).replaceAll("@[0-9a-f]{4,}", "@<id>");
+        return t.getClass().getName() + ": " + m;
+    }
+
+    /** Entries the agent keeps, read from its helper API when it is loaded (-1 without the agent). */
+    static int agentStateSize() {
+        try {
+            return (Integer) Class.forName("dev.sessionguard.bootstrap.Guard").getMethod("stateSize").invoke(null);
+        } catch (Throwable e) {
+            return -1;
+        }
+    }
+
+    // ------------------------------------------------------------------ 1
+
+    /** A worker is cancelled while it waits inside a transaction; its finally block cleans up. */
+    private void interruptedWorkerCleanup() throws Exception {
+        CountDownLatch inTransaction = new CountDownLatch(1);
+        AtomicReference<String> caller = new AtomicReference<>("none");
+        AtomicReference<String> cleanup = new AtomicReference<>("none");
+        AtomicReference<Boolean> flag = new AtomicReference<>();
+        Thread worker = new Thread(() -> {
+            try {
+                Session s = sf.openSession();
+                Transaction tx = s.beginTransaction();
+                try {
+                    db.insert(s, 1);
+                    inTransaction.countDown();
+                    new CountDownLatch(1).await(); // waits for work that never comes: only an interrupt ends it
+                    tx.commit();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // the textbook restore
+                    throw new IllegalStateException("order worker cancelled", e);
+                } finally {
+                    try {
+                        tx.rollback();
+                        s.close();
+                    } catch (RuntimeException e) {
+                        cleanup.set(describe(e));
+                        throw e;
+                    }
+                }
+            } catch (Throwable t) {
+                caller.set(describe(t));
+            }
+            flag.set(Thread.currentThread().isInterrupted());
+        }, "order-worker");
+        worker.start();
+        inTransaction.await();
+        worker.interrupt();
+        worker.join();
+        result.put("caller", caller.get());
+        result.put("cleanup", cleanup.get());
+        result.put("flag", String.valueOf(flag.get()));
+    }
+
+    // ------------------------------------------------------------------ 2
+
+    /** {@code finally { tx.rollback(); }} after a commit that succeeded. */
+    private void rollbackAfterCommitInFinally() {
+        try {
+            Session s = sf.openSession();
+            Transaction tx = s.beginTransaction();
+            try {
+                db.insert(s, 1);
+                tx.commit();
+            } finally {
+                tx.rollback();
+                s.close();
+            }
+            result.put("caller", "none");
+        } catch (Throwable t) {
+            result.put("caller", describe(t));
+        }
+    }
+
+    // ------------------------------------------------------------------ 3
+
+    /** Someone else closed the session (a framework, a timeout handler); then the owner rolls back. */
+    private void rollbackAfterSessionClosedUnderIt() {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        db.insert(s, 1);
+        s.close();
+        try {
+            tx.rollback();
+            s.close();
+            result.put("cleanup", "none");
+        } catch (Throwable t) {
+            result.put("cleanup", describe(t));
+        }
+    }
+
+    // ------------------------------------------------------------------ 4
+
+    /** Thread B closes the session while thread A is inside its transaction. */
+    private void closeFromSecondThread() throws Exception {
+        Session s = sf.openSession();
+        CountDownLatch aInTransaction = new CountDownLatch(1);
+        CountDownLatch bClosed = new CountDownLatch(1);
+        AtomicReference<String> aCaller = new AtomicReference<>("none");
+        AtomicReference<String> aCleanup = new AtomicReference<>("none");
+        AtomicReference<String> bCleanup = new AtomicReference<>("none");
+        Thread a = new Thread(() -> {
+            try {
+                Transaction tx = s.beginTransaction();
+                try {
+                    db.insert(s, 1);
+                    aInTransaction.countDown();
+                    bClosed.await();
+                    db.insert(s, 2);
+                    tx.commit();
+                } finally {
+                    try {
+                        tx.rollback();
+                        s.close();
+                    } catch (RuntimeException e) {
+                        aCleanup.set(describe(e));
+                        throw e;
+                    }
+                }
+            } catch (Throwable t) {
+                aCaller.set(describe(t));
+            }
+        }, "thread-A");
+        Thread b = new Thread(() -> {
+            try {
+                aInTransaction.await();
+                s.close();
+            } catch (Throwable t) {
+                bCleanup.set(describe(t));
+            } finally {
+                bClosed.countDown();
+            }
+        }, "thread-B");
+        a.start();
+        b.start();
+        a.join();
+        b.join();
+        result.put("callerA", aCaller.get());
+        result.put("cleanupA", aCleanup.get());
+        result.put("cleanupB", bCleanup.get());
+    }
+
+    // ------------------------------------------------------------------ 5
+
+    /** The thread's interrupt flag is set when it rolls back and closes. */
+    private void interruptedRollbackKeepsFlag() {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        for (int i = 1; i <= 50; i++) {
+            db.insert(s, i);
+        }
+        Thread.currentThread().interrupt();
+        try {
+            tx.rollback();
+            s.close();
+            result.put("cleanup", "none");
+        } catch (Throwable t) {
+            result.put("cleanup", describe(t));
+        }
+        result.put("flag", String.valueOf(Thread.interrupted()));
+    }
+
+    // ------------------------------------------------------------------ 6
+
+    /** Close twice, rollback twice, rollback without begin, with JPA compliance on (as JPA bootstraps have). */
+    private void defensiveStateChecks() {
+        Session s = sf.openSession();
+        result.put("rollbackWithoutBegin", attempt(() -> s.getTransaction().rollback()));
+        Transaction tx = s.beginTransaction();
+        db.insert(s, 1);
+        result.put("rollback1", attempt(tx::rollback));
+        result.put("rollback2", attempt(tx::rollback));
+        result.put("close1", attempt(s::close));
+        result.put("close2", attempt(s::close));
+    }
+
+    private static String attempt(Runnable r) {
+        try {
+            r.run();
+            return "none";
+        } catch (Throwable t) {
+            return describe(t);
+        }
+    }
+
+    // ------------------------------------------------------------------ 7
+
+    /** A business exception inside the transaction, and the connection died before the rollback in catch. */
+    private void originalExceptionSurvivesFailedRollback() {
+        try {
+            Session s = sf.openSession();
+            Transaction tx = s.beginTransaction();
+            try {
+                db.insert(s, 1);
+                Db.killConnection(s);
+                throw new IllegalArgumentException("order 1 rejected: credit limit exceeded");
+            } catch (RuntimeException e) {
+                tx.rollback();
+                throw e;
+            } finally {
+                s.close();
+            }
+        } catch (Throwable t) {
+            result.put("caller", describe(t));
+        }
+    }
+
+    // ------------------------------------------------------------------ 8
+
+    /** The pool is closed (another component's shutdown) while a session is in its transaction. */
+    private void rollbackAfterPoolClosed() {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        db.insert(s, 1);
+        pool.close();
+        result.put("cleanup", attempt(() -> {
+            tx.rollback();
+            s.close();
+        }));
+    }
+
+    // ------------------------------------------------------------------ 9
+
+    /** Ordinary work: results, rows and exceptions must be the same with and without the agent. */
+    private void normalOperation() {
+        List<String> trace = new ArrayList<>();
+        try (Session s = sf.openSession()) {
+            Transaction tx = s.beginTransaction();
+            for (int i = 1; i <= 5; i++) {
+                db.insert(s, i);
+            }
+            tx.commit();
+            trace.add("committed 5");
+        }
+        try (Session s = sf.openSession()) {
+            Transaction tx = s.beginTransaction();
+            try {
+                db.insert(s, 3);
+                tx.commit();
+                trace.add("duplicate committed?!");
+            } catch (RuntimeException e) {
+                trace.add("duplicate -> " + e.getClass().getName());
+                tx.rollback();
+                trace.add("rolled back " + tx.getStatus());
+            }
+        }
+        try (Session s = sf.openSession()) {
+            Transaction tx = s.beginTransaction();
+            Object n = s.createNativeQuery("select count(*) from " + db.table).getSingleResult();
+            tx.commit();
+            trace.add("count " + n);
+            trace.add("status " + tx.getStatus());
+        }
+        result.put("trace", String.join(" | ", trace));
+    }
+
+    // ------------------------------------------------------------------ 10
+
+    /** A helper that always rolls back in finally (a no-op in JDBC terms), used inside itself. */
+    private void inTransaction(Consumer<Session> work) {
+        try (Session s = sf.openSession()) {
+            Transaction tx = s.beginTransaction();
+            try {
+                work.accept(s);
+                tx.commit();
+            } finally {
+                tx.rollback(); // "make sure nothing stays open"
+            }
+        }
+    }
+
+    private void nestedSessions() {
+        try {
+            inTransaction(outer -> {
+                db.insert(outer, 1);
+                inTransaction(inner -> db.insert(inner, 2));
+                db.insert(outer, 3);
+            });
+            result.put("caller", "none");
+        } catch (Throwable t) {
+            result.put("caller", describe(t));
+        }
+    }
+
+    // ------------------------------------------------------------------ 11
+
+    private void rapidCycles() {
+        int before = 0;
+        long start = System.nanoTime();
+        for (int i = 0; i < 10_000; i++) {
+            if (i == 100) {
+                before = agentStateSize();
+            }
+            try (Session s = sf.openSession()) {
+                Transaction tx = s.beginTransaction();
+                if (i % 100 == 0) {
+                    db.insert(s, i);
+                }
+                tx.commit();
+            }
+        }
+        result.put("cycles", "10000");
+        result.put("millis", String.valueOf((System.nanoTime() - start) / 1_000_000));
+        result.put("stateBefore", String.valueOf(before));
+        result.put("stateAfter", String.valueOf(agentStateSize()));
+    }
+
+    // ------------------------------------------------------------------ 12
+
+    /**
+     * Workers are inside transactions when the JVM is told to exit; the application's shutdown hook
+     * closes the SessionFactory, then lets the workers go on. The hook prints the result.
+     */
+    private void factoryClosedByShutdownHook() throws Exception {
+        int workers = 4;
+        CountDownLatch inTransaction = new CountDownLatch(workers);
+        CountDownLatch factoryClosed = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(workers);
+        List<String> callers = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> cleanups = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int w = 0; w < workers; w++) {
+            final int id = w + 1;
+            Thread t = new Thread(() -> {
+                try {
+                    Session s = sf.openSession();
+                    Transaction tx = s.beginTransaction();
+                    try {
+                        db.insert(s, id);
+                        inTransaction.countDown();
+                        factoryClosed.await();
+                        db.insert(s, 100 + id);
+                        tx.commit();
+                    } finally {
+                        try {
+                            tx.rollback();
+                            s.close();
+                        } catch (RuntimeException e) {
+                            cleanups.add(describe(e));
+                            throw e;
+                        }
+                    }
+                } catch (Throwable e) {
+                    callers.add(describe(e));
+                } finally {
+                    done.countDown();
+                }
+            }, "worker-" + id);
+            t.start();
+        }
+        inTransaction.await();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            sf.close();
+            factoryClosed.countDown();
+            try {
+                done.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            result.put("callers", callers.isEmpty() ? "none" : String.join(" ; ", new java.util.TreeSet<>(callers)));
+            result.put("cleanupEscaped", String.valueOf(cleanups.size()));
+            result.put("cleanup", cleanups.isEmpty() ? "none" : cleanups.get(0));
+            result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+            result.put("rows", String.valueOf(db.rows()));
+            sf = null;
+            finish();
+        }, "app-shutdown"));
+        System.exit(0);
+    }
+
+    // ------------------------------------------------------------------ 13
+
+    /** Interrupt flag set, connection dead, and a double close, all in one cleanup. */
+    private void mixedErrors() {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        db.insert(s, 1);
+        Db.killConnection(s);
+        Thread.currentThread().interrupt();
+        try {
+            tx.rollback();
+            s.close();
+            s.close();
+            result.put("cleanup", "none");
+        } catch (Throwable t) {
+            result.put("cleanup", describe(t));
+        }
+        result.put("flag", String.valueOf(Thread.interrupted()));
+    }
+
+    // ------------------------------------------------------------------ 14
+
+    /** The connection dies before commit: the caller must see the commit failure, the row must be absent. */
+    private void failedCommitNeverSwallowed() {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        db.insert(s, 1);
+        Db.killConnection(s);
+        try {
+            tx.commit();
+            result.put("caller", "none");
+        } catch (Throwable t) {
+            result.put("caller", describe(t));
+        }
+        result.put("cleanup", attempt(() -> {
+            tx.rollback();
+            s.close();
+        }));
+    }
+}

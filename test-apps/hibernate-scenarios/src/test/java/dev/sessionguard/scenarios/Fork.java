@@ -1,0 +1,160 @@
+package dev.sessionguard.scenarios;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs one scenario in a JVM of its own, as a user runs a service: the built agent jar on the command
+ * line ({@code -javaagent}) or not at all. Output, log and report land under target/scenarios/.
+ */
+final class Fork {
+
+    static final Path AGENT_JAR = Paths.get(System.getProperty("sg.agent.jar", "../../agent/target/sessionguard-agent.jar"))
+            .toAbsolutePath().normalize();
+    static final Path OUT = Paths.get("target", "scenarios").toAbsolutePath();
+
+    /** What one run printed and reported. */
+    static final class Outcome {
+        final String name;
+        final Map<String, String> result = new LinkedHashMap<>();
+        final Map<String, Long> events = new LinkedHashMap<>();
+        final String stdout;
+        final String stderr;
+        final int exitCode;
+
+        Outcome(String name, String stdout, String stderr, int exitCode, String report) {
+            this.name = name;
+            this.stdout = stdout;
+            this.stderr = stderr;
+            this.exitCode = exitCode;
+            for (String line : stdout.split("\n")) {
+                if (line.startsWith("RESULT ")) {
+                    int eq = line.indexOf('=');
+                    result.put(line.substring(7, eq), line.substring(eq + 1));
+                }
+            }
+            if (report != null) {
+                Matcher m = Pattern.compile("\"([a-zA-Z.]+)\": (\\d+)").matcher(report);
+                while (m.find()) {
+                    events.put(m.group(1), Long.parseLong(m.group(2)));
+                }
+            }
+        }
+
+        String get(String key) {
+            String v = result.get(key);
+            if (v == null) {
+                throw new AssertionError(name + ": no RESULT " + key + " (exit " + exitCode + ")\nstdout:\n" + stdout
+                        + "\nstderr (tail):\n" + tail(stderr));
+            }
+            return v;
+        }
+
+        long event(String kind) {
+            return events.getOrDefault(kind, 0L);
+        }
+
+        /** Log lines the agent wrote at WARN or above (JUL prints "WARNING:", SLF4J simple prints "WARN sessionguard"). */
+        List<String> agentWarnings() {
+            List<String> lines = new ArrayList<>();
+            for (String line : stderr.split("\n")) {
+                if ((line.startsWith("WARNING: [sessionguard]") || line.startsWith("SEVERE: [sessionguard]")
+                        || line.contains("WARN sessionguard") || line.contains("ERROR sessionguard"))) {
+                    lines.add(line);
+                }
+            }
+            return lines;
+        }
+
+        @Override
+        public String toString() {
+            return name + " " + result + (events.isEmpty() ? "" : " events=" + nonZero(events));
+        }
+    }
+
+    private static Map<String, Long> nonZero(Map<String, Long> m) {
+        Map<String, Long> r = new LinkedHashMap<>();
+        m.forEach((k, v) -> {
+            if (v > 0) {
+                r.put(k, v);
+            }
+        });
+        return r;
+    }
+
+    static String tail(String s) {
+        return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
+    }
+
+    static Outcome run(String scenario, String db, boolean agent, String agentOptions) throws IOException, InterruptedException {
+        String name = scenario + "-" + db + "-" + (agent ? "agent" : "plain");
+        Path dir = OUT.resolve(name);
+        deleteRecursively(dir);
+        Files.createDirectories(dir);
+        Path report = dir.resolve("report.json");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx256m");
+        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.add("-Xshare:auto");
+        if (agent) {
+            String opts = "report=" + report + (agentOptions.isEmpty() ? "" : "," + agentOptions);
+            cmd.add("-javaagent:" + AGENT_JAR + "=" + opts);
+        }
+        cmd.add("-Dsg.dir=" + dir.resolve("h2"));
+        cmd.add("-Dsg.pg.url=" + Databases.postgresUrl());
+        cmd.add("-Dsg.pg.user=" + Databases.postgresUser());
+        cmd.add("-Dsg.pg.password=" + Databases.postgresPassword());
+        cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        cmd.add("-cp");
+        cmd.add(classpath());
+        cmd.add("dev.sessionguard.scenarios.Scenarios");
+        cmd.add(scenario);
+        cmd.add(db);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        File out = dir.resolve("stdout.txt").toFile();
+        File err = dir.resolve("stderr.txt").toFile();
+        pb.redirectOutput(out);
+        pb.redirectError(err);
+        Process p = pb.start();
+        if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(name + " did not finish in 180 s; see " + dir);
+        }
+        String reportText = Files.exists(report) ? new String(Files.readAllBytes(report), StandardCharsets.UTF_8) : null;
+        Outcome o = new Outcome(name, read(out), read(err), p.exitValue(), reportText);
+        if (agent && reportText == null) {
+            throw new AssertionError(name + ": the agent wrote no report\n" + tail(o.stderr));
+        }
+        return o;
+    }
+
+    private static String classpath() throws IOException {
+        String deps = new String(Files.readAllBytes(Paths.get("target", "classpath.txt")), StandardCharsets.UTF_8).trim();
+        return Paths.get("target", "classes").toAbsolutePath() + File.pathSeparator + deps;
+    }
+
+    private static String read(File f) throws IOException {
+        return new String(Files.readAllBytes(f.toPath()), StandardCharsets.UTF_8);
+    }
+
+    private static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(p)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        }
+    }
+}

@@ -39,7 +39,7 @@ public final class SessionInstrumentation implements Target {
 
     public static final class CloseAdvice {
         @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
-        public static boolean enter(@Advice.This Object self, @Advice.Origin("#t#m") String site,
+        public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                     @Advice.FieldValue("closed") boolean closed,
                                     @Advice.Local("sgFlags") int flags) {
             flags = Guard.enter();
@@ -47,7 +47,7 @@ public final class SessionInstrumentation implements Target {
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Origin("#t#m") String site,
+        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.Local("sgFlags") int flags,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
             thrown = Guard.exit(Guard.OP_CLOSE, flags, self, site, thrown);

@@ -39,14 +39,14 @@ public final class TransactionInstrumentation implements Target {
 
     public static final class RollbackAdvice {
         @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
-        public static boolean enter(@Advice.This Object self, @Advice.Origin("#t#m") String site,
+        public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                     @Advice.Local("sgFlags") int flags) {
             flags = Guard.enter();
             return Guard.skipRollback(flags, ((org.hibernate.Transaction) self).getStatus(), self, site);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Origin("#t#m") String site,
+        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.Local("sgFlags") int flags,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
             thrown = Guard.exit(Guard.OP_ROLLBACK, flags, self, site, thrown);
@@ -60,7 +60,7 @@ public final class TransactionInstrumentation implements Target {
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Origin("#t#m") String site,
+        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.Enter int flags, @Advice.Thrown(readOnly = false) Throwable thrown) {
             thrown = Guard.exit(Guard.OP_COMMIT, flags, self, site, thrown);
         }

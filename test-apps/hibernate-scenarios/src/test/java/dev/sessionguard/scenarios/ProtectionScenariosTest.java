@@ -1,0 +1,249 @@
+package dev.sessionguard.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sessionguard.scenarios.Fork.Outcome;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The 14 protection scenarios, each run twice in forked JVMs against this module's Hibernate: without the
+ * agent (the failure shows where this library and database produce it) and with the built agent jar
+ * (the failure is gone and nothing that mattered was hidden). Every pair of outcomes is appended to
+ * target/scenario-matrix.md.
+ *
+ * <p>Where a failure does not reproduce without the agent on a database, the test says so in the matrix
+ * ("n/a") and still holds the agent to its outcome: PostgreSQL's driver ignores interrupts on platform
+ * threads, and H2's abort() is a no-op, so a closed pool does not break an H2 connection.
+ */
+class ProtectionScenariosTest {
+
+    static final String HIBERNATE = System.getProperty("sg.hibernate", "?");
+    static final String NONE = "none";
+
+    private static Outcome[] both(String scenario, String db) throws Exception {
+        Outcome plain = Fork.run(scenario, db, false, "");
+        Outcome agent = Fork.run(scenario, db, true, "");
+        assertEquals(0, plain.exitCode, () -> "without agent: " + Fork.tail(plain.stderr));
+        assertEquals(0, agent.exitCode, () -> "with agent: " + Fork.tail(agent.stderr));
+        assertTrue(!agent.result.containsKey("crash"), () -> "scenario crashed with the agent: " + agent);
+        return new Outcome[] {plain, agent};
+    }
+
+    private static synchronized void matrix(String scenario, String db, String without, String with) throws IOException {
+        Path file = Fork.OUT.getParent().resolve("scenario-matrix.md");
+        if (!Files.exists(file)) {
+            Files.write(file, ("| Hibernate | scenario | database | without the agent | with the agent |\n"
+                    + "|---|---|---|---|---|\n").getBytes(StandardCharsets.UTF_8));
+        }
+        String row = "| " + HIBERNATE + " | " + scenario + " | " + db + " | " + without.replace("|", "/") + " | "
+                + with.replace("|", "/") + " |\n";
+        Files.write(file, row.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+    }
+
+    private static boolean h2(String db) {
+        return db.equals("h2");
+    }
+
+    @ParameterizedTest(name = "1 interrupted worker's finally cleanup [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void interruptedWorkerCleanup(String db) throws Exception {
+        Outcome[] o = both("s1", db);
+        Outcome plain = o[0];
+        Outcome agent = o[1];
+        assertEquals("java.lang.IllegalStateException: order worker cancelled", agent.get("caller"), "the caller sees its own exception");
+        assertEquals(NONE, agent.get("cleanup"));
+        assertEquals("true", agent.get("flag"), "the interrupt is not lost");
+        assertEquals("yes", agent.get("usable"));
+        if (h2(db)) {
+            assertNotEquals(NONE, plain.get("cleanup"), "without the agent the interrupted rollback fails on H2");
+            assertNotEquals("yes", plain.get("usable"), "without the agent H2 closes the database");
+            assertTrue(agent.event("interrupt.shielded") >= 1);
+        }
+        matrix("1 interrupted cleanup", db,
+                "cleanup threw: " + plain.get("cleanup") + "; caller saw: " + plain.get("caller") + "; database usable: " + plain.get("usable"),
+                "cleanup threw: " + agent.get("cleanup") + "; caller saw: " + agent.get("caller") + "; flag " + agent.get("flag") + "; database usable: " + agent.get("usable"));
+    }
+
+    @ParameterizedTest(name = "2 rollback after a successful commit in finally [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void rollbackAfterCommit(String db) throws Exception {
+        Outcome[] o = both("s2", db);
+        assertTrue(o[0].get("caller").startsWith("java.lang.IllegalStateException"), o[0].toString());
+        assertEquals("1", o[0].get("rows"), "the commit did succeed, yet the caller was told it failed");
+        assertEquals(NONE, o[1].get("caller"));
+        assertEquals("1", o[1].get("rows"));
+        assertTrue(o[1].event("rollback.skipped") >= 1, o[1].toString());
+        matrix("2 rollback after commit", db, "caller saw " + o[0].get("caller") + ", rows " + o[0].get("rows"),
+                "caller saw " + o[1].get("caller") + ", rows " + o[1].get("rows") + " (rollback.skipped)");
+    }
+
+    @ParameterizedTest(name = "3 rollback after the session was closed under it [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void rollbackAfterSessionClosed(String db) throws Exception {
+        Outcome[] o = both("s3", db);
+        assertTrue(o[0].get("cleanup").contains("is closed"), o[0].toString());
+        assertEquals(NONE, o[1].get("cleanup"));
+        assertEquals("0", o[1].get("rows"));
+        assertEquals("0", o[1].get("active"));
+        assertTrue(o[1].event("rollback.swallowed") >= 1, o[1].toString());
+        matrix("3 logical connection closed", db, "cleanup threw " + o[0].get("cleanup"), "cleanup threw " + o[1].get("cleanup") + " (rollback.swallowed)");
+    }
+
+    @ParameterizedTest(name = "4 close() from a second thread during a transaction [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void concurrentClose(String db) throws Exception {
+        Outcome[] o = both("s4", db);
+        assertNotEquals(NONE, o[0].get("cleanupA"), "without the agent A's cleanup throws");
+        assertEquals(NONE, o[1].get("cleanupA"));
+        assertEquals(NONE, o[1].get("cleanupB"));
+        assertNotEquals(NONE, o[1].get("callerA"), "A's failed commit still reaches A");
+        assertEquals("0", o[1].get("rows"));
+        matrix("4 concurrent close", db, "A's cleanup threw " + o[0].get("cleanupA") + "; B: " + o[0].get("cleanupB"),
+                "A's cleanup threw " + o[1].get("cleanupA") + "; B: " + o[1].get("cleanupB") + "; A saw " + o[1].get("callerA"));
+    }
+
+    @ParameterizedTest(name = "5 interrupted thread's rollback keeps the flag [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void interruptedRollback(String db) throws Exception {
+        Outcome[] o = both("s5", db);
+        assertEquals(NONE, o[1].get("cleanup"));
+        assertEquals("true", o[1].get("flag"));
+        assertEquals("0", o[1].get("rows"));
+        assertEquals("yes", o[1].get("usable"));
+        if (h2(db)) {
+            assertNotEquals(NONE, o[0].get("cleanup"), "without the agent H2's rollback fails under the interrupt");
+            assertNotEquals("yes", o[0].get("usable"));
+        }
+        matrix("5 interrupted rollback", db,
+                "rollback threw " + o[0].get("cleanup") + "; flag " + o[0].get("flag") + "; usable " + o[0].get("usable"),
+                "rollback threw " + o[1].get("cleanup") + "; flag " + o[1].get("flag") + "; usable " + o[1].get("usable"));
+    }
+
+    @ParameterizedTest(name = "6 close twice, rollback twice, rollback without begin [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void defensiveStateChecks(String db) throws Exception {
+        Outcome[] o = both("s6", db);
+        for (String k : new String[] {"rollbackWithoutBegin", "rollback2", "close2"}) {
+            assertNotEquals(NONE, o[0].get(k), k + " without the agent");
+        }
+        for (String k : new String[] {"rollbackWithoutBegin", "rollback1", "rollback2", "close1", "close2"}) {
+            assertEquals(NONE, o[1].get(k), k + " with the agent");
+        }
+        assertTrue(o[1].event("rollback.skipped") >= 2 && o[1].event("close.skipped") >= 1, o[1].toString());
+        matrix("6 double close/rollback", db,
+                "without begin: " + o[0].get("rollbackWithoutBegin") + "; rollback twice: " + o[0].get("rollback2") + "; close twice: " + o[0].get("close2"),
+                "nothing thrown (rollback.skipped " + o[1].event("rollback.skipped") + ", close.skipped " + o[1].event("close.skipped") + ")");
+    }
+
+    @ParameterizedTest(name = "7 the original exception survives a failed rollback [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void originalException(String db) throws Exception {
+        Outcome[] o = both("s7", db);
+        String original = "java.lang.IllegalArgumentException: order 1 rejected: credit limit exceeded";
+        assertNotEquals(original, o[0].get("caller"), "without the agent the cleanup's exception replaces it");
+        assertEquals(original, o[1].get("caller"));
+        assertEquals("0", o[1].get("rows"));
+        matrix("7 original exception", db, "caller saw " + o[0].get("caller"), "caller saw " + o[1].get("caller"));
+    }
+
+    @ParameterizedTest(name = "8 rollback on a dead connection after the pool closed [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void rollbackAfterPoolClosed(String db) throws Exception {
+        Outcome[] o = both("s8", db);
+        assertEquals(NONE, o[1].get("cleanup"));
+        assertEquals("0", o[1].get("rows"));
+        if (!h2(db)) {
+            assertTrue(o[0].get("cleanup").contains("Unable to rollback"), o[0].toString());
+            assertTrue(o[1].event("rollback.swallowed") >= 1, o[1].toString());
+            assertTrue(o[1].stderr.contains("rollback.swallowed reason="), "the swallowed failure is logged");
+        }
+        matrix("8 pool closed", db, "cleanup threw " + o[0].get("cleanup") + (h2(db) ? " (n/a: H2's abort() is a no-op)" : ""),
+                "cleanup threw " + o[1].get("cleanup") + " (rollback.swallowed " + o[1].event("rollback.swallowed") + ")");
+    }
+
+    @ParameterizedTest(name = "9 normal operation is unchanged [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void normalOperation(String db) throws Exception {
+        Outcome[] o = both("s9", db);
+        assertEquals(o[0].get("trace"), o[1].get("trace"));
+        assertEquals(o[0].get("rows"), o[1].get("rows"));
+        assertEquals("5", o[1].get("rows"));
+        assertEquals(java.util.Collections.emptyList(), o[1].agentWarnings(), "the agent logs nothing at WARN");
+        matrix("9 normal operation", db, o[0].get("trace"), "identical; no WARN line");
+    }
+
+    @ParameterizedTest(name = "10 nested sessions and try-with-resources [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void nestedSessions(String db) throws Exception {
+        Outcome[] o = both("s10", db);
+        assertNotEquals(NONE, o[0].get("caller"), "without the agent the inner finally-rollback breaks the outer unit");
+        assertEquals(NONE, o[1].get("caller"));
+        assertEquals("3", o[1].get("rows"));
+        assertEquals("0", o[1].get("active"));
+        matrix("10 nested sessions", db, "caller saw " + o[0].get("caller") + "; rows " + o[0].get("rows"),
+                "caller saw " + o[1].get("caller") + "; rows " + o[1].get("rows"));
+    }
+
+    @ParameterizedTest(name = "11 30,000 rapid cycles leak nothing [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void rapidCycles(String db) throws Exception {
+        Outcome[] o = both("s11", db);
+        for (Outcome x : o) {
+            assertEquals("0", x.get("active"), "no connection left checked out");
+            assertEquals("300", x.get("rows"));
+        }
+        assertEquals(o[1].get("stateBefore"), o[1].get("stateAfter"), "the agent's state does not grow");
+        long events = o[1].events.entrySet().stream().filter(e -> !e.getKey().equals("stateSize")).mapToLong(e -> e.getValue()).sum();
+        assertEquals(0, events, "normal cycles are no events: " + o[1]);
+        matrix("11 30,000 cycles", db, "active 0, rows 300, ms per 10,000: " + o[0].get("millisPerRound"),
+                "active 0, rows 300, agent state " + o[1].get("stateBefore") + " -> " + o[1].get("stateAfter") + ", ms per 10,000: " + o[1].get("millisPerRound"));
+    }
+
+    @ParameterizedTest(name = "12 factory closed by a shutdown hook while workers are in transactions [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void factoryClosedByShutdownHook(String db) throws Exception {
+        Outcome[] o = both("s12", db);
+        assertEquals("0", o[1].get("cleanupEscaped"), o[1].toString());
+        assertNotEquals(NONE, o[1].get("callers"), "the workers' failed commits still reach them");
+        assertTrue(!o[1].get("callers").contains("Unable to rollback"), o[1].toString());
+        if (h2(db)) {
+            assertNotEquals("0", o[0].get("cleanupEscaped"), "without the agent the cleanup throws at shutdown");
+        }
+        matrix("12 factory closed at shutdown", db,
+                o[0].get("cleanupEscaped") + " of 4 cleanups threw (" + o[0].get("cleanup") + "); workers saw " + o[0].get("callers") + "; connections left " + o[0].get("active"),
+                o[1].get("cleanupEscaped") + " of 4 cleanups threw; workers saw " + o[1].get("callers") + "; connections left " + o[1].get("active"));
+    }
+
+    @ParameterizedTest(name = "13 interrupt + dead connection + double close [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void mixedErrors(String db) throws Exception {
+        Outcome[] o = both("s13", db);
+        assertNotEquals(NONE, o[0].get("cleanup"));
+        assertEquals(NONE, o[1].get("cleanup"));
+        assertEquals("true", o[1].get("flag"));
+        assertEquals("0", o[1].get("active"));
+        matrix("13 mixed errors", db, "cleanup threw " + o[0].get("cleanup") + "; flag " + o[0].get("flag"),
+                "cleanup threw " + o[1].get("cleanup") + "; flag " + o[1].get("flag"));
+    }
+
+    @ParameterizedTest(name = "14 a failed commit is never swallowed [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void failedCommitNeverSwallowed(String db) throws Exception {
+        Outcome[] o = both("s14", db);
+        assertNotEquals(NONE, o[0].get("caller"));
+        assertEquals(o[0].get("caller"), o[1].get("caller"), "the same exception, type and message");
+        assertEquals("0", o[0].get("rows"));
+        assertEquals("0", o[1].get("rows"));
+        assertEquals(1, o[1].event("commit.failed"), o[1].toString());
+        matrix("14 failed commit", db, "caller saw " + o[0].get("caller") + "; rows 0",
+                "caller saw the same; rows 0; commit.failed logged");
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The demo: a legacy Hibernate order service on embedded H2 goes through a shutdown-and-interrupt storm,
+# once without SessionGuard and once with it, and the two outcomes are printed side by side.
+#   scripts/demo.sh            build what is missing, run legacy-h2 without and with the agent
+#   scripts/demo.sh --app NAME run another app (only legacy-h2 exists so far)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+APP=legacy-h2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --app) APP="${2:-}"; shift 2 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+if [ ! -d "test-apps/$APP" ]; then
+  echo "no app '$APP'; available: $(cd test-apps && ls -d legacy-* 2>/dev/null | tr '\n' ' ')" >&2
+  exit 2
+fi
+
+AGENT=agent/target/sessionguard-agent.jar
+CP_FILE=test-apps/$APP/target/classpath.txt
+if [ ! -f "$AGENT" ] || [ ! -f "$CP_FILE" ] || [ ! -d "test-apps/$APP/target/classes" ]; then
+  echo "== building (first run only): mvn -q -B package -DskipTests"
+  mvn -q -B package -DskipTests -pl "test-apps/$APP" -am
+fi
+CP="$ROOT/test-apps/$APP/target/classes:$(cat "$CP_FILE")"
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+OUT="$ROOT/target/demo"
+rm -rf "$OUT"; mkdir -p "$OUT/without" "$OUT/with"
+
+run() { # run <label> <dir> [agent flag]
+  local label=$1 dir=$2; shift 2
+  echo "== $label"
+  local start=$(date +%s)
+  "$JAVA" "$@" -cp "$CP" dev.sessionguard.demo.LegacyOrderService "$dir" 2>"$dir/stderr.log" | tee "$dir/stdout.log"
+  "$JAVA" -cp "$CP" dev.sessionguard.demo.Verify "$dir" 2>>"$dir/stderr.log"
+  echo "   done in $(( $(date +%s) - start )) s"
+}
+run "without SessionGuard" "$OUT/without"
+run "with SessionGuard (-javaagent:$AGENT)" "$OUT/with" "-javaagent:$ROOT/$AGENT=report=$OUT/with/report.json"
+
+echo
+printf '%-34s | %-44s | %s\n' "" "WITHOUT the agent" "WITH the agent"
+printf '%s\n' "-----------------------------------+----------------------------------------------+----------------------------------------------"
+while IFS='=' read -r key value; do
+  other=$(grep -m1 "^$key=" "$OUT/with/summary.txt" | cut -d= -f2-)
+  printf '%-34s | %-44s | %s\n' "$key" "${value:0:44}" "${other:0:60}"
+done < "$OUT/without/summary.txt"
+echo
+echo "What the agent did (events from $OUT/with/report.json):"
+grep -E '"[a-zA-Z.]+/?[a-z]*": [1-9]' "$OUT/with/report.json" | grep '/' | sed 's/[",]//g; s/^ */  /'
+echo
+echo "Without the agent, the service's log said (first lines of $OUT/without/stderr.log):"
+grep -E "Exception|closed" "$OUT/without/stderr.log" | head -n 3 | cut -c1-160 | sed 's/^/  /' || true
+echo "With it, the agent logged (logger 'sessionguard'):"
+grep -E "\[sessionguard\]" "$OUT/with/stderr.log" | head -n 4 | cut -c1-160 | sed 's/^/  /' || true

@@ -39,20 +39,20 @@ run() { # run <label> <dir> [agent flag]
   echo "   done in $(( $(date +%s) - start )) s"
 }
 run "without SessionGuard" "$OUT/without"
-run "with SessionGuard (-javaagent:$AGENT)" "$OUT/with" "-javaagent:$ROOT/$AGENT=report=$OUT/with/report.json"
+run "with SessionGuard (-javaagent:$AGENT)" "$OUT/with" "-javaagent:$ROOT/$AGENT=log=info,report=$OUT/with/report.json"
 
 echo
-printf '%-34s | %-44s | %s\n' "" "WITHOUT the agent" "WITH the agent"
-printf '%s\n' "-----------------------------------+----------------------------------------------+----------------------------------------------"
+printf '%-30s | %-70s | %s\n' "" "WITHOUT the agent" "WITH the agent"
+printf '%s\n' "-------------------------------+------------------------------------------------------------------------+----------------------"
 while IFS='=' read -r key value; do
   other=$(grep -m1 "^$key=" "$OUT/with/summary.txt" | cut -d= -f2-)
-  printf '%-34s | %-44s | %s\n' "$key" "${value:0:44}" "${other:0:60}"
+  printf '%-30s | %-70s | %s\n' "$key" "${value:0:70}" "$other"
 done < "$OUT/without/summary.txt"
 echo
 echo "What the agent did (events from $OUT/with/report.json):"
 grep -E '"[a-zA-Z.]+/?[a-z]*": [1-9]' "$OUT/with/report.json" | grep '/' | sed 's/[",]//g; s/^ */  /'
 echo
 echo "Without the agent, the service's log said (first lines of $OUT/without/stderr.log):"
-grep -E "Exception|closed" "$OUT/without/stderr.log" | head -n 3 | cut -c1-160 | sed 's/^/  /' || true
+grep -E "^(ERROR|SEVERE|WARNING|WARN):" "$OUT/without/stderr.log" | sort | uniq -c | sort -rn | head -n 3 | cut -c1-180 | sed 's/^/  /' || true
 echo "With it, the agent logged (logger 'sessionguard'):"
-grep -E "\[sessionguard\]" "$OUT/with/stderr.log" | head -n 4 | cut -c1-160 | sed 's/^/  /' || true
+grep -E "\[sessionguard\] [a-z]+\.[a-zA-Z]+ reason" "$OUT/with/stderr.log" | sed 's/ thread=.*//' | sort | uniq -c | head -n 6 | cut -c1-200 || true

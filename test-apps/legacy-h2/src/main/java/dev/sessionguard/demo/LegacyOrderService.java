@@ -51,6 +51,7 @@ public final class LegacyOrderService {
     private final AtomicInteger attempted = new AtomicInteger();
     private final AtomicInteger acknowledged = new AtomicInteger();
     private final AtomicInteger failedAfterStorm = new AtomicInteger();
+    private final AtomicInteger attemptedAfterStorm = new AtomicInteger();
     private final AtomicInteger nextId = new AtomicInteger();
     private final Map<String, Integer> escapedCleanup = new TreeMap<>();
     private volatile boolean stormed;
@@ -148,19 +149,16 @@ public final class LegacyOrderService {
         CountDownLatch checkoutInTx = new CountDownLatch(checkouts);
         CountDownLatch exitGate = new CountDownLatch(1);
         CountDownLatch checkoutDone = new CountDownLatch(checkouts);
+        CountDownLatch checkoutPaused = new CountDownLatch(checkouts);
+        CountDownLatch checkoutResume = new CountDownLatch(1);
         for (int i = 0; i < checkouts; i++) {
             checkoutPool.submit(() -> {
                 try {
-                    while (afterStorm.getCount() > 0) {
-                        try {
-                            placeOrder(nextId.incrementAndGet(), null, null);
-                        } catch (Exception e) {
-                            if (stormed) {
-                                failedAfterStorm.incrementAndGet();
-                            }
-                        }
-                        (stormed ? afterStorm : beforeStorm).countDown();
-                    }
+                    ordersUntil(beforeStorm);
+                    // a quiet moment, so that the storm hits the same way on every run
+                    checkoutPaused.countDown();
+                    checkoutResume.await();
+                    ordersUntil(afterStorm);
                     // last order: inside its transaction when the JVM is told to exit
                     placeOrder(nextId.incrementAndGet(), checkoutInTx, exitGate);
                 } catch (Exception e) {
@@ -172,12 +170,13 @@ public final class LegacyOrderService {
             });
         }
         exportersInTx.await();
-        beforeStorm.await();
+        checkoutPaused.await();
         step("storm 1: exporterPool.shutdownNow() interrupts 4 workers inside their transactions");
         stormed = true;
         exporterPool.shutdownNow();
         exporterPool.awaitTermination(30, TimeUnit.SECONDS);
         step("checkout goes on: 40 more orders");
+        checkoutResume.countDown();
         afterStorm.await();
         // bounded: without a database (storm 1 can kill it) no worker gets inside a transaction
         checkoutInTx.await(10, TimeUnit.SECONDS);
@@ -195,16 +194,35 @@ public final class LegacyOrderService {
         System.exit(0);
     }
 
+    /** Places orders until the latch has counted down; failures after storm 1 are counted. */
+    private void ordersUntil(CountDownLatch orders) {
+        while (orders.getCount() > 0) {
+            if (stormed) {
+                attemptedAfterStorm.incrementAndGet();
+            }
+            try {
+                placeOrder(nextId.incrementAndGet(), null, null);
+            } catch (Exception e) {
+                if (stormed) {
+                    failedAfterStorm.incrementAndGet();
+                }
+            }
+            orders.countDown();
+        }
+    }
+
     private void writeSummary() {
         Map<String, String> s = new java.util.LinkedHashMap<>();
         s.put("transactions attempted", String.valueOf(attempted.get()));
         s.put("acknowledged commits", String.valueOf(acknowledged.get()));
-        s.put("orders failed after storm 1", failedAfterStorm.get() + " of 40");
+        s.put("orders failed after storm 1", failedAfterStorm.get() + " of " + attemptedAfterStorm.get());
         int escaped = escapedCleanup.values().stream().mapToInt(Integer::intValue).sum();
-        s.put("exceptions escaping cleanup", escaped == 0 ? "0" : escaped + " " + escapedCleanup);
-        s.put("connections left checked out", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+        StringBuilder kinds = new StringBuilder();
+        escapedCleanup.forEach((k, n) -> kinds.append(kinds.length() == 0 ? "" : ", ").append(n).append(' ').append(k));
+        s.put("exceptions escaping cleanup", escaped == 0 ? "0" : escaped + " (" + kinds + ")");
         String usable;
-        try (Connection c = DriverManager.getConnection(url, "sa", ""); Statement st = c.createStatement();
+        // through the service's own pool: what the application sees, not a fresh reopen of the file
+        try (Connection c = pool.getConnection(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("select count(*) from orders")) {
             rs.next();
             usable = "yes";
@@ -212,6 +230,7 @@ public final class LegacyOrderService {
             usable = "no (" + e.getMessage().replaceAll(" \\[.*", "") + ")";
         }
         s.put("database usable at exit", usable);
+        s.put("connections left checked out", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
         try (PrintWriter w = new PrintWriter(new FileWriter(new File(dir, "summary.txt")))) {
             s.forEach((k, v) -> w.println(k + "=" + v));
         } catch (IOException e) {

@@ -70,6 +70,7 @@ public final class Scenarios {
             case "s12": factoryClosedByShutdownHook(); break;
             case "s13": mixedErrors(); break;
             case "s14": failedCommitNeverSwallowed(); break;
+            case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
     }
@@ -508,6 +509,24 @@ public final class Scenarios {
             result.put("cleanup", describe(t));
         }
         result.put("flag", String.valueOf(Thread.interrupted()));
+    }
+
+    // ------------------------------------------------------------------ repeats
+
+    /** Scenario 3, a thousand times: counted a thousand times, logged a few times. */
+    private void repeatedFailures() {
+        int escaped = 0;
+        for (int i = 0; i < 1000; i++) {
+            Session s = sf.openSession();
+            Transaction tx = s.beginTransaction();
+            s.close();
+            try {
+                tx.rollback();
+            } catch (RuntimeException e) {
+                escaped++;
+            }
+        }
+        result.put("escaped", String.valueOf(escaped));
     }
 
     // ------------------------------------------------------------------ 14

@@ -1,0 +1,145 @@
+package dev.sessionguard.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.DataInputStream;
+import java.io.File;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.Test;
+
+/** The built jar, as a user gets it: its manifest, its contents, and a JVM started with it. */
+class AgentJarIT {
+
+    static final Path JAR = Paths.get("target", "sessionguard-agent.jar").toAbsolutePath();
+
+    @Test
+    void manifestNamesEveryEntryPoint() throws Exception {
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            Attributes a = jar.getManifest().getMainAttributes();
+            assertEquals("dev.sessionguard.agent.SessionGuardAgent", a.getValue("Premain-Class"));
+            assertEquals("dev.sessionguard.agent.SessionGuardAgent", a.getValue("Agent-Class"));
+            assertEquals("dev.sessionguard.agent.Cli", a.getValue("Main-Class"));
+            assertEquals("true", a.getValue("Can-Retransform-Classes"));
+        }
+    }
+
+    @Test
+    void everyClassIsJava8AndNothingClashesWithTheApplication() throws Exception {
+        List<String> foreign = new ArrayList<>();
+        List<String> tooNew = new ArrayList<>();
+        int classes = 0;
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            for (JarEntry e : Collections.list(jar.entries())) {
+                String n = e.getName();
+                if (n.endsWith(".class") || n.startsWith("net/") || n.startsWith("org/")) {
+                    if (!n.startsWith("dev/sessionguard/") && !n.startsWith("META-INF/")) {
+                        foreign.add(n);
+                    }
+                }
+                if (n.endsWith(".class")) {
+                    classes++;
+                    try (InputStream in = jar.getInputStream(e); DataInputStream d = new DataInputStream(in)) {
+                        d.readInt();
+                        d.readUnsignedShort();
+                        int major = d.readUnsignedShort();
+                        if (major > 52) {
+                            tooNew.add(n + " (" + major + ")");
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(classes > 1000, "Byte Buddy is inside, relocated: " + classes + " classes");
+        assertEquals(Collections.emptyList(), foreign, "only dev/sessionguard/** classes");
+        assertEquals(Collections.emptyList(), tooNew, "Java 8 bytecode (major 52) only");
+    }
+
+    @Test
+    void helpAndVersion() throws Exception {
+        Result help = java("-jar", JAR.toString(), "--help");
+        assertEquals(0, help.exit);
+        assertTrue(help.out.contains("mode=protect|observe|off"), help.out);
+        Result version = java("-jar", JAR.toString(), "--version");
+        assertEquals(0, version.exit);
+        assertTrue(version.out.startsWith("SessionGuard "), version.out);
+    }
+
+    @Test
+    void aBadOptionIsOneLineAndTheApplicationStillStarts() throws Exception {
+        Result r = java("-javaagent:" + JAR + "=mode=bogus", "-version");
+        assertEquals(0, r.exit);
+        List<String> lines = agentLines(r.err);
+        assertEquals(1, lines.size(), r.err);
+        assertTrue(lines.get(0).contains("mode=bogus") && lines.get(0).contains("protect, observe, off"), lines.get(0));
+        assertTrue(r.err.contains("version \""), "the JVM ran: " + r.err);
+
+        Result unknown = java("-javaagent:" + JAR + "=colour=blue", "-version");
+        assertEquals(0, unknown.exit);
+        assertTrue(agentLines(unknown.err).get(0).contains("unknown option 'colour'"), unknown.err);
+
+        Result property = java("-Dsessionguard.shield=maybe", "-javaagent:" + JAR, "-version");
+        assertEquals(0, property.exit);
+        assertTrue(agentLines(property.err).get(0).contains("shield=maybe: shield must be one of on, off"), property.err);
+    }
+
+    @Test
+    void loadedTwiceInstallsOnce() throws Exception {
+        Path report = Files.createTempFile("sessionguard-twice", ".json");
+        Result r = java("-javaagent:" + JAR + "=log=info,report=" + report, "-javaagent:" + JAR + "=log=info", "-version");
+        assertEquals(0, r.exit);
+        long started = r.err.lines().filter(l -> l.contains("[sessionguard] SessionGuard") && l.contains("started")).count();
+        assertEquals(1, started, r.err);
+        assertTrue(r.err.contains("already installed"), r.err);
+    }
+
+    private static List<String> agentLines(String err) {
+        List<String> lines = new ArrayList<>();
+        for (String l : err.split("\n")) {
+            if (l.startsWith("[sessionguard]")) {
+                lines.add(l);
+            }
+        }
+        return lines;
+    }
+
+    static final class Result {
+        final int exit;
+        final String out;
+        final String err;
+
+        Result(int exit, String out, String err) {
+            this.exit = exit;
+            this.out = out;
+            this.err = err;
+        }
+    }
+
+    private static Result java(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        Collections.addAll(cmd, args);
+        File out = File.createTempFile("sg-out", ".txt");
+        File err = File.createTempFile("sg-err", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out).redirectError(err).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "JVM finished");
+        Result r = new Result(p.exitValue(), new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8),
+                new String(Files.readAllBytes(err.toPath()), StandardCharsets.UTF_8));
+        out.delete();
+        err.delete();
+        assertFalse(r.err.contains("Exception in thread"), r.err);
+        return r;
+    }
+}

@@ -17,7 +17,8 @@ final class Installer {
     static void install(Instrumentation inst, Options options, boolean attached) {
         List<Target> targets = new ArrayList<>();
         for (Target t : Targets.all()) {
-            if (("hibernate".equals(t.group()) && options.hibernate) || ("jdbc".equals(t.group()) && options.jdbc)) {
+            if (("hibernate".equals(t.group()) && options.hibernate) || ("jdbc".equals(t.group()) && options.jdbc)
+                    || ("shield".equals(t.group()) && options.shield && "protect".equals(options.mode))) {
                 targets.add(t);
             }
         }
@@ -28,7 +29,7 @@ final class Installer {
             report.attach(transformer, log);
         }
         int mode = "observe".equals(options.mode) ? Guard.MODE_OBSERVE : Guard.MODE_PROTECT;
-        Guard.configure(mode, options.shield, log);
+        Guard.configure(mode, options.shield, options.shieldMaxMs, log);
         inst.addTransformer(transformer, true);
         // classes loaded before us (always so when attached): transform them now
         transformer.retransformLoaded(inst);

@@ -4,6 +4,11 @@ import java.io.InterruptedIOException;
 import java.lang.reflect.Method;
 import java.nio.channels.ClosedByInterruptException;
 import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -36,12 +41,35 @@ public final class Guard {
     static final int SHIELDED = 4;
     /** The interrupt flag was set on entry (observe mode leaves it alone, but classification uses it). */
     static final int INTERRUPTED_AT_ENTRY = 8;
-    /** The call was skipped by the enter advice. */
-    static final int SKIPPED = 16;
+    /** The thread is registered in {@link #SHIELDED_CALLS}: interrupts sent to it are held back. */
+    static final int REGISTERED = 16;
 
     private static volatile int mode = MODE_OFF;
     private static volatile boolean shield = true;
     private static volatile boolean shutdownSeen;
+    private static volatile long shieldMaxNanos = TimeUnit.MILLISECONDS.toNanos(2000);
+
+    /**
+     * What the interrupt shield holds for one thread. One per thread, reused for every call; the
+     * generation tells a deadline task whether the call it was scheduled for is still running.
+     */
+    static final class Shield {
+        boolean open;       // guarded by this: the thread is inside a shielded call
+        boolean pending;    // guarded by this: an interrupt is being held back
+        long generation;    // guarded by this
+    }
+
+    private static final ThreadLocal<Shield> SHIELD = new ThreadLocal<Shield>() {
+        @Override
+        protected Shield initialValue() {
+            return new Shield();
+        }
+    };
+
+    /** Threads inside a shielded call right now: one entry per such thread, removed when the call returns. */
+    private static final ConcurrentHashMap<Thread, Shield> SHIELDED_CALLS = new ConcurrentHashMap<Thread, Shield>();
+
+    private static volatile ScheduledExecutorService deadlines;
 
     /** Depth of guarded calls per thread; an int[1] so that the hot path does not box. */
     private static final ThreadLocal<int[]> DEPTH = new ThreadLocal<int[]>() {
@@ -57,8 +85,9 @@ public final class Guard {
     }
 
     /** Called once by the agent when it has installed its transformer. */
-    public static void configure(int newMode, boolean newShield, EventLog log) {
+    public static void configure(int newMode, boolean newShield, long newShieldMaxMs, EventLog log) {
         shield = newShield;
+        shieldMaxNanos = TimeUnit.MILLISECONDS.toNanos(newShieldMaxMs);
         EventLog.active = log;
         mode = newMode;
     }
@@ -82,11 +111,22 @@ public final class Guard {
             return 0;
         }
         int[] depth = DEPTH.get();
-        if (depth[0]++ > 0) {
+        if (depth[0] > 0) {
+            depth[0]++;
             return NESTED;
         }
         int flags = OUTER;
         if (mode == MODE_PROTECT && shield) {
+            // registered first: an interrupt sent from now on is held back, one sent before is in the flag
+            Thread self = Thread.currentThread();
+            Shield s = SHIELD.get();
+            synchronized (s) {
+                s.open = true;
+                s.pending = false;
+                s.generation++;
+            }
+            SHIELDED_CALLS.put(self, s);
+            flags |= REGISTERED;
             // clears the flag: the call below runs as if no interrupt had been sent
             if (Thread.interrupted()) {
                 flags |= SHIELDED | INTERRUPTED_AT_ENTRY;
@@ -94,7 +134,79 @@ public final class Guard {
         } else if (Thread.currentThread().isInterrupted()) {
             flags |= INTERRUPTED_AT_ENTRY;
         }
+        depth[0] = 1;
         return flags;
+    }
+
+    /**
+     * Called by {@code Thread.interrupt()}: true to hold the interrupt back because the target is inside a
+     * shielded call. It is delivered when the call returns, or after shieldMaxMs at the latest.
+     */
+    public static boolean deferInterrupt(Thread target) {
+        if (mode != MODE_PROTECT || !shield || target == Thread.currentThread()) {
+            return false;
+        }
+        Shield s = SHIELDED_CALLS.get(target);
+        if (s == null) {
+            return false;
+        }
+        long generation;
+        synchronized (s) {
+            if (!s.open) {
+                return false;
+            }
+            if (s.pending) {
+                return true;
+            }
+            s.pending = true;
+            generation = s.generation;
+        }
+        scheduleDeadline(target, s, generation);
+        record(Events.INTERRUPT_DEFERRED, Events.INTERRUPT, EventLog.INFO, true, null, "java.lang.Thread#interrupt",
+                null, "interrupt of " + target.getName() + " held back until its call returns");
+        return true;
+    }
+
+    private static void scheduleDeadline(final Thread target, final Shield s, final long generation) {
+        deadlines().schedule(new Runnable() {
+            @Override
+            public void run() {
+                boolean deliver;
+                synchronized (s) {
+                    deliver = s.open && s.pending && s.generation == generation;
+                    if (deliver) {
+                        // the call took longer than shieldMaxMs: stop shielding it and deliver now
+                        s.pending = false;
+                        s.open = false;
+                    }
+                }
+                if (deliver) {
+                    target.interrupt();
+                }
+            }
+        }, shieldMaxNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private static ScheduledExecutorService deadlines() {
+        ScheduledExecutorService d = deadlines;
+        if (d == null) {
+            synchronized (Guard.class) {
+                d = deadlines;
+                if (d == null) {
+                    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, new ThreadFactory() {
+                        @Override
+                        public Thread newThread(Runnable r) {
+                            Thread t = new Thread(r, "sessionguard-interrupt-deadline");
+                            t.setDaemon(true);
+                            return t;
+                        }
+                    });
+                    e.setRemoveOnCancelPolicy(true);
+                    deadlines = d = e;
+                }
+            }
+        }
+        return d;
     }
 
     /**
@@ -145,13 +257,30 @@ public final class Guard {
         try {
             return thrown == null ? null : decide(op, flags, self, site, thrown);
         } finally {
-            if ((flags & SHIELDED) != 0) {
+            boolean deferred = false;
+            if ((flags & REGISTERED) != 0) {
+                Shield s = SHIELD.get();
+                SHIELDED_CALLS.remove(Thread.currentThread());
+                synchronized (s) {
+                    s.open = false;
+                    deferred = s.pending;
+                    s.pending = false;
+                }
+            }
+            if ((flags & SHIELDED) != 0 || deferred) {
                 // set again whatever happened in between: a driver that consumed it cannot lose it
                 Thread.currentThread().interrupt();
+            }
+            if ((flags & SHIELDED) != 0) {
                 record(Events.INTERRUPT_SHIELDED, Events.INTERRUPT, EventLog.INFO, true, self, site, null,
                         "interrupt flag cleared for the call and set again");
             }
         }
+    }
+
+    /** Threads inside a shielded call now (0 when idle): for tests and the report. */
+    public static int shieldedCalls() {
+        return SHIELDED_CALLS.size();
     }
 
     private static Throwable decide(int op, int flags, Object self, String site, Throwable thrown) {

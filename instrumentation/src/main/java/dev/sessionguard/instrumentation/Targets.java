@@ -2,6 +2,8 @@ package dev.sessionguard.instrumentation;
 
 import dev.sessionguard.instrumentation.hibernate.SessionInstrumentation;
 import dev.sessionguard.instrumentation.hibernate.TransactionInstrumentation;
+import dev.sessionguard.instrumentation.jdbc.ConnectionInstrumentation;
+import dev.sessionguard.instrumentation.jdk.ThreadInterruptInstrumentation;
 
 /** Every target the agent knows. */
 public final class Targets {
@@ -13,6 +15,9 @@ public final class Targets {
         return new Target[] {
             new TransactionInstrumentation(),
             new SessionInstrumentation(),
+            ConnectionInstrumentation.connections(),
+            ConnectionInstrumentation.closeOverrides(),
+            new ThreadInterruptInstrumentation(),
         };
     }
 }

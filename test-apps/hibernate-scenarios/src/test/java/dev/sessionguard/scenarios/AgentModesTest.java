@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sessionguard.scenarios.Fork.Outcome;
+import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.Fork.Outcome;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -13,12 +14,14 @@ import org.junit.jupiter.api.Test;
 /** Modes and logging, on scenario 3 (rollback after the session was closed under it), on H2. */
 class AgentModesTest {
 
+    static final String MAIN = "dev.sessionguard.scenarios.Scenarios";
+
     static final boolean APP_HAS_SLF4J_BINDING = "6.6".equals(System.getProperty("sg.hibernate"));
 
     @Test
     void observeModeChangesNothingAndCountsWhatItWouldHaveChanged() throws Exception {
-        Outcome plain = Fork.run("s3", "h2", false, "");
-        Outcome observe = Fork.run("s3", "h2", true, "mode=observe");
+        Outcome plain = Fork.run(MAIN, "s3", "h2", false, "");
+        Outcome observe = Fork.run(MAIN, "s3", "h2", true, "mode=observe");
         assertTrue(plain.get("cleanup").contains("is closed"), plain.toString());
         assertEquals(plain.get("cleanup"), observe.get("cleanup"), "observe mode leaves the exception alone");
         assertEquals(1, observe.event("rollback.swallowed"), observe.toString());
@@ -27,7 +30,7 @@ class AgentModesTest {
 
     @Test
     void modeOffIsNoAgentAtAll() throws Exception {
-        Outcome off = Fork.run("s3", "h2", true, "mode=off");
+        Outcome off = Fork.run(MAIN, "s3", "h2", true, "mode=off");
         assertTrue(off.get("cleanup").contains("is closed"), off.toString());
         assertTrue(off.events.isEmpty(), "no report: the agent never installed");
         assertFalse(off.stderr.contains("[sessionguard]") || off.stderr.contains("sessionguard -"), off.stderr);
@@ -35,7 +38,7 @@ class AgentModesTest {
 
     @Test
     void eventsAreLoggedThroughTheApplicationsLoggingWithTheFirstStackTrace() throws Exception {
-        Outcome o = Fork.run("s3", "h2", true, "");
+        Outcome o = Fork.run(MAIN, "s3", "h2", true, "");
         List<String> lines = Arrays.asList(o.stderr.split("\n"));
         int at = -1;
         for (int i = 0; i < lines.size(); i++) {
@@ -59,7 +62,7 @@ class AgentModesTest {
 
     @Test
     void repeatsAreCountedEveryTimeAndLoggedAFewTimes() throws Exception {
-        Outcome o = Fork.run("repeats", "h2", true, "");
+        Outcome o = Fork.run(MAIN, "repeats", "h2", true, "");
         assertEquals("0", o.get("escaped"));
         assertEquals(1000, o.event("rollback.swallowed"));
         List<String> logged = Arrays.stream(o.stderr.split("\n"))

@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sessionguard.scenarios.Fork.Outcome;
+import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.Fork.Outcome;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,12 +26,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ProtectionScenariosTest {
 
+    static final String MAIN = "dev.sessionguard.scenarios.Scenarios";
+
     static final String HIBERNATE = System.getProperty("sg.hibernate", "?");
     static final String NONE = "none";
 
     private static Outcome[] both(String scenario, String db) throws Exception {
-        Outcome plain = Fork.run(scenario, db, false, "");
-        Outcome agent = Fork.run(scenario, db, true, "");
+        Outcome plain = Fork.run(MAIN, scenario, db, false, "");
+        Outcome agent = Fork.run(MAIN, scenario, db, true, "");
         assertEquals(0, plain.exitCode, () -> "without agent: " + Fork.tail(plain.stderr));
         assertEquals(0, agent.exitCode, () -> "with agent: " + Fork.tail(agent.stderr));
         assertTrue(!agent.result.containsKey("crash"), () -> "scenario crashed with the agent: " + agent);

@@ -1,15 +1,18 @@
-package dev.sessionguard.scenarios;
+package dev.sessionguard.testing;
 
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.MariaDBContainer;
 import org.testcontainers.containers.PostgreSQLContainer;
 
 /**
- * Where the PostgreSQL of the tests comes from: a Testcontainers container when a Docker engine answers,
- * else the local server (127.0.0.1:5432, user postgres, database test, trust auth), which .ci/run starts.
+ * Where the database servers of the tests come from: Testcontainers containers when a Docker engine
+ * answers, else the local servers, which .ci/run starts: PostgreSQL 127.0.0.1:5432 (user postgres,
+ * database test, trust auth) and MariaDB 127.0.0.1:3306 (user root, empty password, database test).
  */
-final class Databases {
+public final class Databases {
 
     private static PostgreSQLContainer<?> container;
+    private static MariaDBContainer<?> mariadb;
     private static boolean decided;
 
     private Databases() {
@@ -27,23 +30,35 @@ final class Databases {
             if (docker) {
                 container = new PostgreSQLContainer<>("postgres:15");
                 container.start();
+                mariadb = new MariaDBContainer<>("mariadb:10.11");
+                mariadb.start();
             }
         }
         return container;
     }
 
-    static String postgresUrl() {
+    public static String postgresUrl() {
         PostgreSQLContainer<?> c = container();
         return c != null ? c.getJdbcUrl() : System.getProperty("sg.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
     }
 
-    static String postgresUser() {
+    public static String postgresUser() {
         PostgreSQLContainer<?> c = container();
         return c != null ? c.getUsername() : "postgres";
     }
 
-    static String postgresPassword() {
+    public static String postgresPassword() {
         PostgreSQLContainer<?> c = container();
         return c != null ? c.getPassword() : "";
+    }
+
+    public static String mariadbUrl() {
+        container();
+        return mariadb != null ? mariadb.getJdbcUrl() : System.getProperty("sg.mariadb.url", "jdbc:mariadb://127.0.0.1:3306/test");
+    }
+
+    public static String mariadbUser() {
+        container();
+        return mariadb != null ? mariadb.getUsername() : "root";
     }
 }

@@ -1,4 +1,4 @@
-package dev.sessionguard.scenarios;
+package dev.sessionguard.testing;
 
 import java.io.File;
 import java.io.IOException;
@@ -18,20 +18,20 @@ import java.util.regex.Pattern;
  * Runs one scenario in a JVM of its own, as a user runs a service: the built agent jar on the command
  * line ({@code -javaagent}) or not at all. Output, log and report land under target/scenarios/.
  */
-final class Fork {
+public final class Fork {
 
-    static final Path AGENT_JAR = Paths.get(System.getProperty("sg.agent.jar", "../../agent/target/sessionguard-agent.jar"))
+    public static final Path AGENT_JAR = Paths.get(System.getProperty("sg.agent.jar", "../../agent/target/sessionguard-agent.jar"))
             .toAbsolutePath().normalize();
-    static final Path OUT = Paths.get("target", "scenarios").toAbsolutePath();
+    public static final Path OUT = Paths.get("target", "scenarios").toAbsolutePath();
 
     /** What one run printed and reported. */
-    static final class Outcome {
-        final String name;
-        final Map<String, String> result = new LinkedHashMap<>();
-        final Map<String, Long> events = new LinkedHashMap<>();
-        final String stdout;
-        final String stderr;
-        final int exitCode;
+    public static final class Outcome {
+        public final String name;
+        public final Map<String, String> result = new LinkedHashMap<>();
+        public final Map<String, Long> events = new LinkedHashMap<>();
+        public final String stdout;
+        public final String stderr;
+        public final int exitCode;
 
         Outcome(String name, String stdout, String stderr, int exitCode, String report) {
             this.name = name;
@@ -52,7 +52,7 @@ final class Fork {
             }
         }
 
-        String get(String key) {
+        public String get(String key) {
             String v = result.get(key);
             if (v == null) {
                 throw new AssertionError(name + ": no RESULT " + key + " (exit " + exitCode + ")\nstdout:\n" + stdout
@@ -61,12 +61,12 @@ final class Fork {
             return v;
         }
 
-        long event(String kind) {
+        public long event(String kind) {
             return events.getOrDefault(kind, 0L);
         }
 
         /** Log lines the agent wrote at WARN or above (JUL prints "WARNING:", SLF4J simple prints "WARN sessionguard"). */
-        List<String> agentWarnings() {
+        public List<String> agentWarnings() {
             List<String> lines = new ArrayList<>();
             for (String line : stderr.split("\n")) {
                 if ((line.startsWith("WARNING: [sessionguard]") || line.startsWith("SEVERE: [sessionguard]")
@@ -93,21 +93,28 @@ final class Fork {
         return r;
     }
 
-    static String tail(String s) {
+    public static String tail(String s) {
         return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
     }
 
-    static Outcome run(String scenario, String db, boolean agent, String agentOptions) throws IOException, InterruptedException {
-        String name = scenario + "-" + db + "-" + (agent ? "agent" + agentOptions.replaceAll("[^a-z]", "-") : "plain");
+    /** Runs {@code mainClass scenario db} on this module's class path with the test JVM's java. */
+    public static Outcome run(String mainClass, String scenario, String db, boolean agent, String agentOptions)
+            throws IOException, InterruptedException {
+        return run(System.getProperty("java.home"), classpath(), mainClass, new String[] {scenario, db}, agent, agentOptions);
+    }
+
+    /** Runs {@code mainClass args...} on {@code classpath} with the java of {@code javaHome}. */
+    public static Outcome run(String javaHome, String classpath, String mainClass, String[] args, boolean agent,
+                              String agentOptions) throws IOException, InterruptedException {
+        String name = String.join("-", args) + "-" + Paths.get(javaHome).getFileName() + "-" + Integer.toHexString(classpath.hashCode()) + "-" + (agent ? "agent" + agentOptions.replaceAll("[^a-z]", "-") : "plain");
         Path dir = OUT.resolve(name);
         deleteRecursively(dir);
         Files.createDirectories(dir);
         Path report = dir.resolve("report.json");
         List<String> cmd = new ArrayList<>();
-        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(Paths.get(javaHome, "bin", "java").toString());
         cmd.add("-Xmx256m");
         cmd.add("-XX:TieredStopAtLevel=1");
-        cmd.add("-Xshare:auto");
         if (agent) {
             String opts = "report=" + report + (agentOptions.isEmpty() ? "" : "," + agentOptions);
             cmd.add("-javaagent:" + AGENT_JAR + "=" + opts);
@@ -116,12 +123,13 @@ final class Fork {
         cmd.add("-Dsg.pg.url=" + Databases.postgresUrl());
         cmd.add("-Dsg.pg.user=" + Databases.postgresUser());
         cmd.add("-Dsg.pg.password=" + Databases.postgresPassword());
+        cmd.add("-Dsg.mariadb.url=" + Databases.mariadbUrl());
+        cmd.add("-Dsg.mariadb.user=" + Databases.mariadbUser());
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         cmd.add("-cp");
-        cmd.add(classpath());
-        cmd.add("dev.sessionguard.scenarios.Scenarios");
-        cmd.add(scenario);
-        cmd.add(db);
+        cmd.add(classpath);
+        cmd.add(mainClass);
+        java.util.Collections.addAll(cmd, args);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         File out = dir.resolve("stdout.txt").toFile();
         File err = dir.resolve("stderr.txt").toFile();
@@ -140,7 +148,8 @@ final class Fork {
         return o;
     }
 
-    private static String classpath() throws IOException {
+    /** target/classes and the runtime class path the build wrote to target/classpath.txt. */
+    public static String classpath() throws IOException {
         String deps = new String(Files.readAllBytes(Paths.get("target", "classpath.txt")), StandardCharsets.UTF_8).trim();
         return Paths.get("target", "classes").toAbsolutePath() + File.pathSeparator + deps;
     }

@@ -1,0 +1,110 @@
+package dev.sessionguard.instrumentation.jdbc;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import dev.sessionguard.bootstrap.Guard;
+import dev.sessionguard.instrumentation.Target;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.dynamic.DynamicType;
+
+/**
+ * {@code java.sql.Connection} implementations of drivers and pool proxies, by exact class name:
+ * rollback() and close() failures on a closed or aborted connection, at shutdown or under an interrupt
+ * are swallowed; commit() failures are logged and always reach the caller; all three run behind the
+ * interrupt shield. A pool proxy calling its driver connection is one guarded call: the outermost decides.
+ */
+public final class ConnectionInstrumentation implements Target {
+
+    private final String[] typeNames;
+    private final String[] methodNames;
+
+    private ConnectionInstrumentation(String[] methodNames, String... typeNames) {
+        this.typeNames = typeNames;
+        this.methodNames = methodNames;
+    }
+
+    /** Classes that declare commit(), rollback() and close(). */
+    public static ConnectionInstrumentation connections() {
+        return new ConnectionInstrumentation(new String[] {"commit", "rollback", "close"},
+                "org.h2.jdbc.JdbcConnection",                      // H2 1.4.x and 2.x
+                "org.postgresql.jdbc.PgConnection",                // PostgreSQL JDBC 42.x
+                "org.mariadb.jdbc.Connection",                     // MariaDB Connector/J 3.x
+                "org.mariadb.jdbc.MariaDbConnection",              // MariaDB Connector/J 2.x
+                "com.mysql.cj.jdbc.ConnectionImpl",                // MySQL Connector/J 8.x and later
+                "com.zaxxer.hikari.pool.ProxyConnection",          // HikariCP
+                "org.apache.commons.dbcp2.DelegatingConnection",   // Apache DBCP2
+                "com.mchange.v2.c3p0.impl.NewProxyConnection");    // c3p0
+    }
+
+    /** Pool classes that override only close(). */
+    public static ConnectionInstrumentation closeOverrides() {
+        return new ConnectionInstrumentation(new String[] {"close"},
+                "org.apache.commons.dbcp2.PoolableConnection",
+                "org.apache.commons.dbcp2.PoolingDataSource$PoolGuardConnectionWrapper");
+    }
+
+    @Override
+    public String group() {
+        return "jdbc";
+    }
+
+    @Override
+    public String[] typeNames() {
+        return typeNames.clone();
+    }
+
+    @Override
+    public String[] methodNames() {
+        return methodNames.clone();
+    }
+
+    @Override
+    public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
+        DynamicType.Builder<?> b = builder.visit(advices.to(CloseAdvice.class.getName()).on(named("close").and(takesArguments(0))));
+        if (methodNames.length > 1) {
+            b = b.visit(advices.to(RollbackAdvice.class.getName()).on(named("rollback").and(takesArguments(0))))
+                 .visit(advices.to(CommitAdvice.class.getName()).on(named("commit").and(takesArguments(0))));
+        }
+        return b;
+    }
+
+    public static final class CloseAdvice {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static int enter() {
+            return Guard.enter();
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
+                                @Advice.Enter int flags, @Advice.Thrown(readOnly = false) Throwable thrown) {
+            thrown = Guard.exit(Guard.OP_CLOSE, flags, self, site, thrown);
+        }
+    }
+
+    public static final class RollbackAdvice {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static int enter() {
+            return Guard.enter();
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
+                                @Advice.Enter int flags, @Advice.Thrown(readOnly = false) Throwable thrown) {
+            thrown = Guard.exit(Guard.OP_ROLLBACK, flags, self, site, thrown);
+        }
+    }
+
+    public static final class CommitAdvice {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static int enter() {
+            return Guard.enter();
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
+                                @Advice.Enter int flags, @Advice.Thrown(readOnly = false) Throwable thrown) {
+            thrown = Guard.exit(Guard.OP_COMMIT, flags, self, site, thrown);
+        }
+    }
+}

@@ -1,0 +1,433 @@
+package dev.sessionguard.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.File;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Plain JDBC services under interrupts and pool shutdown: {@code JdbcScenarios <scenario> <database>}.
+ * Prints {@code RESULT key=value} lines, like the Hibernate scenarios.
+ */
+public final class JdbcScenarios {
+
+    private static final Logger QUIET_HIKARI = Logger.getLogger("com.zaxxer.hikari");
+
+    private final String db;
+    private final String url;
+    private final String user;
+    private final String table = "sg_jdbc_" + ProcessHandle.current().pid();
+    private final Map<String, String> result = new LinkedHashMap<>();
+
+    private JdbcScenarios(String db) {
+        this.db = db;
+        switch (db) {
+            case "h2": {
+                File dir = new File(System.getProperty("sg.dir", "target/h2-" + ProcessHandle.current().pid()));
+                dir.mkdirs();
+                // durable commits: the committing thread writes the file
+                url = "jdbc:h2:file:" + new File(dir, "orders").getAbsolutePath() + ";WRITE_DELAY=0";
+                user = "sa";
+                break;
+            }
+            case "postgres":
+                url = System.getProperty("sg.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
+                user = System.getProperty("sg.pg.user", "postgres");
+                break;
+            case "mariadb":
+                url = System.getProperty("sg.mariadb.url", "jdbc:mariadb://127.0.0.1:3306/test");
+                user = System.getProperty("sg.mariadb.user", "root");
+                break;
+            default:
+                throw new IllegalArgumentException("unknown database " + db);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        QUIET_HIKARI.setLevel(Level.SEVERE);
+        JdbcScenarios s = new JdbcScenarios(args[1]);
+        try {
+            s.createTable();
+            switch (args[0]) {
+                case "h2storm": s.h2Storm(); break;
+                case "flag": s.flagSurvives(); break;
+                case "slowcommit": s.interruptDuringCommit(args.length > 2 && args[2].equals("virtual")); break;
+                case "poolclose": s.poolClosedUnderWorkers(); break;
+                default: throw new IllegalArgumentException("unknown scenario " + args[0]);
+            }
+        } catch (Throwable t) {
+            s.result.put("crash", describe(t));
+            t.printStackTrace();
+        }
+        org.h2.Driver h2 = new org.h2.Driver(); // asked at run time: the tests swap the H2 jar
+        s.result.put("h2", h2.getMajorVersion() + "." + h2.getMinorVersion());
+        print(s.result);
+        s.dropTable();
+        System.exit(0);
+    }
+
+    static void print(Map<String, String> r) {
+        StringBuilder b = new StringBuilder();
+        r.forEach((k, v) -> b.append("RESULT ").append(k).append('=').append(v.replace('\n', ' ')).append('\n'));
+        System.out.print(b);
+        System.out.flush();
+    }
+
+    static String describe(Throwable t) {
+        if (t == null) {
+            return "none";
+        }
+        String m = String.valueOf(t.getMessage()).replaceAll("@[0-9a-f]{4,}", "@<id>");
+        return t.getClass().getName() + ": " + (m.length() > 200 ? m.substring(0, 200) : m);
+    }
+
+    private HikariDataSource pool(int size) {
+        HikariConfig c = new HikariConfig();
+        c.setJdbcUrl(url);
+        c.setUsername(user);
+        c.setPassword("");
+        c.setMaximumPoolSize(size);
+        c.setMinimumIdle(size);
+        c.setPoolName("jdbc-pool");
+        c.setConnectionTimeout(5_000);
+        return new HikariDataSource(c);
+    }
+
+    private Connection direct() throws SQLException {
+        return DriverManager.getConnection(url, user, "");
+    }
+
+    private void createTable() throws SQLException {
+        try (Connection c = direct(); Statement s = c.createStatement()) {
+            s.execute("drop table if exists " + table);
+            s.execute("create table " + table + " (id bigint primary key, item varchar(100) not null)");
+        }
+    }
+
+    private void dropTable() {
+        try (Connection c = direct(); Statement s = c.createStatement()) {
+            s.execute("drop table if exists " + table);
+        } catch (Exception e) {
+            // the scenario may have broken the database
+        }
+    }
+
+    private Set<Long> idsInDatabase() {
+        Set<Long> ids = new TreeSet<>();
+        try (Connection c = direct(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select id from " + table)) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        } catch (SQLException e) {
+            result.put("readError", describe(e));
+        }
+        return ids;
+    }
+
+    private static String usable(HikariDataSource ds) {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select 1")) {
+            rs.next();
+            return "yes";
+        } catch (Exception e) {
+            return "no: " + describe(e);
+        }
+    }
+
+    private void insert(Connection c, long id) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("insert into " + table + " (id, item) values (" + id + ", 'order " + id + "')");
+        }
+    }
+
+    // ------------------------------------------------------------------ H2: shutdownNow() on committing workers
+
+    /**
+     * Four workers commit orders through Hikari into an embedded H2 file database; {@code shutdownNow()}
+     * interrupts them. Each goes on until it has completed one more order with its interrupt flag set, as
+     * code that does not check the flag between statements does. Then: is every acknowledged order in the
+     * database, and does the database still answer?
+     */
+    private void h2Storm() throws Exception {
+        int workers = 4;
+        HikariDataSource ds = pool(workers);
+        Set<Long> acked = ConcurrentHashMap.newKeySet();
+        Set<String> errors = Collections.synchronizedSet(new TreeSet<>());
+        AtomicLong ids = new AtomicLong();
+        AtomicBoolean running = new AtomicBoolean(true);
+        CountDownLatch warm = new CountDownLatch(40);
+        CountDownLatch interruptedOrders = new CountDownLatch(workers);
+        AtomicLong flagsAfter = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        for (int w = 0; w < workers; w++) {
+            pool.submit(() -> {
+                boolean counted = false;
+                while (running.get()) {
+                    boolean interruptedAtStart = Thread.currentThread().isInterrupted();
+                    long id = ids.incrementAndGet();
+                    try (Connection c = ds.getConnection()) {
+                        c.setAutoCommit(false);
+                        insert(c, id);
+                        c.commit();
+                        acked.add(id);
+                    } catch (SQLException e) {
+                        errors.add(describe(e));
+                    }
+                    warm.countDown();
+                    if (interruptedAtStart && !counted) {
+                        counted = true;
+                        if (Thread.currentThread().isInterrupted()) {
+                            flagsAfter.incrementAndGet();
+                        }
+                        interruptedOrders.countDown();
+                    }
+                }
+            });
+        }
+        warm.await();
+        pool.shutdownNow();
+        boolean all = interruptedOrders.await(30, TimeUnit.SECONDS);
+        running.set(false);
+        pool.awaitTermination(30, TimeUnit.SECONDS);
+        Set<Long> found = idsInDatabase();
+        long missing = acked.stream().filter(id -> !found.contains(id)).count();
+        result.put("acknowledged", String.valueOf(acked.size()));
+        result.put("found", String.valueOf(found.size()));
+        result.put("ackedMissing", String.valueOf(missing));
+        result.put("errors", errors.isEmpty() ? "none" : String.join(" ; ", errors));
+        result.put("databaseClosedSeen", String.valueOf(errors.stream().anyMatch(e -> e.contains("The database has been closed"))));
+        result.put("everyWorkerInterrupted", String.valueOf(all));
+        result.put("flagKept", flagsAfter.get() + " of " + workers);
+        result.put("usable", usable(ds));
+        result.put("active", String.valueOf(ds.getHikariPoolMXBean().getActiveConnections()));
+        ds.close();
+    }
+
+    // ------------------------------------------------------------------ the flag through commit, rollback, close
+
+    /** Commit, rollback and close on a thread whose interrupt flag is set: what happens, and is the flag kept? */
+    private void flagSurvives() throws Exception {
+        List<String> lost = new ArrayList<>();
+        for (String op : new String[] {"commit", "rollback", "close"}) {
+            Connection c = direct();
+            c.setAutoCommit(false);
+            insert(c, op.hashCode());
+            Thread.currentThread().interrupt();
+            String outcome = "ok";
+            try {
+                switch (op) {
+                    case "commit": c.commit(); break;
+                    case "rollback": c.rollback(); break;
+                    default: c.close();
+                }
+            } catch (SQLException e) {
+                outcome = describe(e);
+            }
+            boolean flag = Thread.interrupted();
+            if (!flag) {
+                lost.add(op);
+            }
+            result.put(op, outcome);
+            result.put(op + "Flag", String.valueOf(flag));
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // closed by the failure
+            }
+        }
+        result.put("flagLost", lost.isEmpty() ? "none" : String.join(",", lost));
+        result.put("rows", String.valueOf(idsInDatabase().size()));
+    }
+
+    // ------------------------------------------------------------------ PostgreSQL: an interrupt during commit
+
+    /**
+     * A commit that takes a while (a deferred constraint trigger sleeps 0.3 s at commit time) is interrupted
+     * by another thread while the worker waits for the server's answer. On virtual threads the PostgreSQL
+     * driver's socket is interruptible: without the agent the connection breaks.
+     */
+    private void interruptDuringCommit(boolean virtual) throws Exception {
+        if (!db.equals("postgres")) {
+            throw new IllegalArgumentException("slowcommit needs postgres");
+        }
+        try (Connection c = direct(); Statement s = c.createStatement()) {
+            s.execute("create or replace function " + table + "_slow() returns trigger language plpgsql as "
+                    + "$$ begin perform pg_sleep(0.3); return null; end $$");
+            s.execute("create constraint trigger " + table + "_slow_commit after insert on " + table
+                    + " deferrable initially deferred for each row execute function " + table + "_slow()");
+        }
+        HikariDataSource ds = pool(2);
+        AtomicReference<String> commit = new AtomicReference<>("not run");
+        AtomicReference<String> flagAfter = new AtomicReference<>("?");
+        AtomicReference<String> next = new AtomicReference<>("not run");
+        AtomicReference<String> rollback = new AtomicReference<>("not run");
+        AtomicLong backendPid = new AtomicLong();
+        CountDownLatch beforeCommit = new CountDownLatch(1);
+        Runnable work = () -> {
+            try (Connection c = ds.getConnection()) {
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select pg_backend_pid()")) {
+                    rs.next();
+                    backendPid.set(rs.getLong(1));
+                }
+                insert(c, 1);
+                beforeCommit.countDown();
+                try {
+                    c.commit();
+                    commit.set("ok");
+                } catch (SQLException e) {
+                    commit.set(describe(e));
+                    try {
+                        c.rollback();
+                        rollback.set("ok");
+                    } catch (SQLException r) {
+                        rollback.set(describe(r));
+                    }
+                }
+            } catch (SQLException e) {
+                if ("not run".equals(commit.get())) {
+                    commit.set("before commit: " + describe(e));
+                }
+            }
+            flagAfter.set(String.valueOf(Thread.interrupted()));
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select 1")) {
+                rs.next();
+                next.set("ok");
+            } catch (SQLException e) {
+                next.set(describe(e));
+            }
+        };
+        Thread worker = virtual ? virtualThread(work) : new Thread(work, "worker");
+        worker.start();
+        beforeCommit.await();
+        // the worker is about to commit: wait until the server is executing its COMMIT, then interrupt it
+        boolean seen = false;
+        try (Connection watch = direct()) {
+            for (int i = 0; i < 2000 && !seen; i++) {
+                try (Statement s = watch.createStatement(); ResultSet rs = s.executeQuery(
+                        "select count(*) from pg_stat_activity where pid = " + backendPid.get()
+                                + " and state = 'active' and query ilike 'commit%'")) {
+                    rs.next();
+                    seen = rs.getLong(1) > 0;
+                }
+                if (!seen) {
+                    LockSupport.parkNanos(1_000_000L);
+                }
+            }
+        }
+        worker.interrupt();
+        worker.join();
+        result.put("thread", virtual ? "virtual" : "platform");
+        result.put("interruptedInsideCommit", String.valueOf(seen));
+        result.put("commit", commit.get());
+        result.put("rollback", rollback.get());
+        result.put("flagAfter", flagAfter.get());
+        result.put("nextGetConnection", next.get());
+        result.put("rows", String.valueOf(idsInDatabase().size()));
+        ds.close();
+    }
+
+    /** Thread.ofVirtual().unstarted(r), by reflection: this program is compiled for Java 17 and run on 21+ for this. */
+    private static Thread virtualThread(Runnable r) throws Exception {
+        Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+        java.lang.reflect.Method unstarted = Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class);
+        return (Thread) unstarted.invoke(builder, r);
+    }
+
+    // ------------------------------------------------------------------ HikariCP closed under its workers
+
+    /**
+     * Workers are inside transactions when the pool is closed (another component's shutdown). Each then
+     * tries to commit, rolls back in catch, closes in finally. Which exception does each caller see?
+     */
+    private void poolClosedUnderWorkers() throws Exception {
+        int workers = 3;
+        HikariDataSource ds = pool(workers);
+        CountDownLatch inTx = new CountDownLatch(workers);
+        CountDownLatch poolClosed = new CountDownLatch(1);
+        List<String> callers = Collections.synchronizedList(new ArrayList<>());
+        List<String> cleanups = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            final int id = w + 1;
+            Thread t = new Thread(() -> {
+                try {
+                    Connection c = ds.getConnection();
+                    try {
+                        c.setAutoCommit(false);
+                        insert(c, id);
+                        inTx.countDown();
+                        poolClosed.await();
+                        c.commit();
+                    } catch (SQLException e) {
+                        try {
+                            c.rollback();
+                        } catch (SQLException r) {
+                            cleanups.add("rollback: " + describe(r));
+                            throw r;
+                        }
+                        throw e;
+                    } finally {
+                        try {
+                            c.close();
+                        } catch (SQLException r) {
+                            cleanups.add("close: " + describe(r));
+                            throw r;
+                        }
+                    }
+                    callers.add("none");
+                } catch (Exception e) {
+                    callers.add(describe(e));
+                }
+            }, "worker-" + id);
+            threads.add(t);
+            t.start();
+        }
+        inTx.await();
+        ds.close();
+        poolClosed.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        result.put("callers", String.join(" ; ", new TreeSet<>(callers)));
+        result.put("cleanupEscaped", String.valueOf(cleanups.size()));
+        result.put("cleanup", cleanups.isEmpty() ? "none" : cleanups.get(0));
+        result.put("active", String.valueOf(ds.getHikariPoolMXBean() == null ? 0 : ds.getHikariPoolMXBean().getActiveConnections()));
+        result.put("rows", String.valueOf(idsInDatabase().size()));
+        result.put("openServerTransactions", String.valueOf(serverSessions()));
+    }
+
+    /** Transactions the server still holds open besides ours: what a leaked connection would keep. */
+    private long serverSessions() {
+        String q = db.equals("postgres")
+                ? "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state like 'idle in transaction%'"
+                : "select count(*) from information_schema.innodb_trx where trx_mysql_thread_id <> connection_id()";
+        try (Connection c = direct(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(q)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            return -1;
+        }
+    }
+}

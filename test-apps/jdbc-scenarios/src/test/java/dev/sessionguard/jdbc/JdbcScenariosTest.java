@@ -1,0 +1,144 @@
+package dev.sessionguard.jdbc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.Fork.Outcome;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Plain JDBC and the interrupt shield, in forked JVMs without and with the built agent. Outcomes are
+ * appended to target/jdbc-matrix.md.
+ */
+class JdbcScenariosTest {
+
+    static final String MAIN = "dev.sessionguard.jdbc.JdbcScenarios";
+    static final String JDK17 = System.getProperty("java.home");
+    /** The newest runtime of the matrix, for virtual threads; overridable with -Dsg.jdk25=... */
+    static final String JDK25 = System.getProperty("sg.jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64");
+
+    private static String classpathWithLegacyH2() throws IOException {
+        File[] legacy = new File("target/h2-legacy").listFiles((d, n) -> n.startsWith("h2-") && n.endsWith(".jar"));
+        assertTrue(legacy != null && legacy.length == 1, "target/h2-legacy holds the H2 1.4.200 jar");
+        String cp = Fork.classpath();
+        String replaced = cp.replaceAll("[^" + File.pathSeparator + "]*h2-2\\.[0-9.]+\\.jar", legacy[0].getAbsolutePath().replace("\\", "\\\\"));
+        assertNotEquals(cp, replaced, "the H2 2.x jar was on the class path");
+        return replaced;
+    }
+
+    private static Outcome[] both(String javaHome, String cp, String... args) throws Exception {
+        Outcome plain = Fork.run(javaHome, cp, MAIN, args, false, "");
+        Outcome agent = Fork.run(javaHome, cp, MAIN, args, true, "");
+        assertFalse(plain.result.containsKey("crash"), plain.toString());
+        assertFalse(agent.result.containsKey("crash"), agent.toString());
+        return new Outcome[] {plain, agent};
+    }
+
+    private static synchronized void matrix(String what, Outcome plain, Outcome agent, String... keys) throws IOException {
+        Path file = Fork.OUT.getParent().resolve("jdbc-matrix.md");
+        if (!Files.exists(file)) {
+            Files.write(file, "| scenario | without the agent | with the agent |\n|---|---|---|\n".getBytes(StandardCharsets.UTF_8));
+        }
+        StringBuilder a = new StringBuilder();
+        StringBuilder b = new StringBuilder();
+        for (String k : keys) {
+            a.append(k).append(": ").append(plain.result.get(k)).append("; ");
+            b.append(k).append(": ").append(agent.result.get(k)).append("; ");
+        }
+        Files.write(file, ("| " + what + " | " + a.toString().replace("|", "/") + " | " + b.toString().replace("|", "/") + " |\n")
+                .getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+    }
+
+    @Test
+    void h2_1_4_200_workerPoolInterruptedByShutdownNow() throws Exception {
+        Outcome[] o = both(JDK17, classpathWithLegacyH2(), "h2storm", "h2");
+        Outcome plain = o[0];
+        Outcome agent = o[1];
+        assertEquals("1.4", plain.get("h2"));
+        assertEquals("true", plain.get("databaseClosedSeen"), "without the agent one interrupted commit closes the database: " + plain);
+        assertNotEquals("yes", plain.get("usable"));
+        assertEquals("false", agent.get("databaseClosedSeen"), agent.toString());
+        assertEquals("yes", agent.get("usable"));
+        assertEquals("0", agent.get("ackedMissing"), "every acknowledged commit is in the database");
+        // the only refusal left is the pool's: an interrupted thread that has to wait for a connection
+        // is told so (the interrupt asked it to stop); no commit fails and nothing is lost
+        for (String error : agent.get("errors").split(" ; ")) {
+            assertTrue(error.equals("none") || error.endsWith("Interrupted during connection acquisition"), agent.toString());
+        }
+        assertEquals("4 of 4", agent.get("flagKept"), "no interrupt lost");
+        assertEquals("0", agent.get("active"));
+        assertTrue(agent.event("interrupt.shielded") >= 4, agent.toString());
+        matrix("H2 1.4.200 file, 4 committing workers, shutdownNow()", plain, agent,
+                "acknowledged", "found", "ackedMissing", "errors", "usable", "flagKept", "active");
+    }
+
+    @Test
+    void h2_2_flagSurvivesCommitRollbackClose() throws Exception {
+        Outcome[] o = both(JDK17, Fork.classpath(), "flag", "h2");
+        Outcome plain = o[0];
+        Outcome agent = o[1];
+        assertEquals("2.3", agent.get("h2"));
+        boolean plainWentWrong = !plain.get("flagLost").equals("none") || !plain.get("commit").equals("ok")
+                || !plain.get("rollback").equals("ok") || !plain.get("close").equals("ok");
+        assertTrue(plainWentWrong, "without the agent H2 2.x fails or consumes the flag: " + plain);
+        assertEquals("none", agent.get("flagLost"), agent.toString());
+        assertEquals("ok", agent.get("commit"));
+        assertEquals("ok", agent.get("rollback"));
+        assertEquals("ok", agent.get("close"));
+        assertEquals("1", agent.get("rows"), "the commit is in the database, the rolled back row is not");
+        matrix("H2 2.x, commit/rollback/close with the flag set", plain, agent, "commit", "rollback", "close", "flagLost", "rows");
+    }
+
+    @ParameterizedTest(name = "PostgreSQL, an interrupt during commit on a {0} thread")
+    @ValueSource(strings = {"virtual", "platform"})
+    void postgresInterruptDuringCommit(String kind) throws Exception {
+        boolean virtual = kind.equals("virtual");
+        String javaHome = virtual ? JDK25 : JDK17;
+        assumeTrue(Files.isExecutable(Paths.get(javaHome, "bin", "java")), "no JDK 21+ at " + javaHome);
+        Outcome[] o = both(javaHome, Fork.classpath(), "slowcommit", "postgres", kind);
+        Outcome plain = o[0];
+        Outcome agent = o[1];
+        assertEquals("true", agent.get("interruptedInsideCommit"), "the interrupt was sent while COMMIT ran");
+        assertEquals("ok", agent.get("commit"), agent.toString());
+        assertEquals("true", agent.get("flagAfter"), "the thread sees its interrupt after the commit");
+        assertEquals("ok", agent.get("nextGetConnection"));
+        assertEquals("1", agent.get("rows"));
+        assertEquals(1, agent.event("interrupt.deferred"), agent.toString());
+        if (virtual) {
+            assertNotEquals("ok", plain.get("commit"), "without the agent the interrupt breaks the connection: " + plain);
+        }
+        matrix("PostgreSQL, interrupt during commit, " + kind + " thread", plain, agent,
+                "commit", "rollback", "flagAfter", "nextGetConnection", "rows");
+    }
+
+    @ParameterizedTest(name = "HikariCP closed while workers are in transactions [{0}]")
+    @ValueSource(strings = {"postgres", "mariadb"})
+    void hikariClosedUnderWorkers(String db) throws Exception {
+        Outcome[] o = both(JDK17, Fork.classpath(), "poolclose", db);
+        Outcome plain = o[0];
+        Outcome agent = o[1];
+        assertNotEquals("0", plain.get("cleanupEscaped"), "without the agent rollback/close throw: " + plain);
+        assertEquals("0", agent.get("cleanupEscaped"), agent.toString());
+        assertFalse(agent.get("callers").contains("none"), "every failed commit reaches its caller: " + agent);
+        assertFalse(agent.get("callers").equals(plain.get("callers")) && plain.get("callers").contains("rollback"), agent.toString());
+        assertEquals("0", agent.get("rows"));
+        assertEquals("0", agent.get("active"));
+        assertEquals("0", agent.get("openServerTransactions"));
+        assertTrue(agent.event("commit.failed") >= 3, agent.toString());
+        matrix("HikariCP closed under 3 workers in transactions, " + db, plain, agent,
+                "callers", "cleanupEscaped", "cleanup", "rows", "active", "openServerTransactions");
+    }
+}

@@ -62,7 +62,7 @@ final class Db {
         return new HikariDataSource(c);
     }
 
-    SessionFactory sessionFactory(HikariDataSource ds, boolean jpaCompliance) {
+    SessionFactory sessionFactory(javax.sql.DataSource ds, boolean jpaCompliance) {
         Configuration cfg = new Configuration();
         Properties p = cfg.getProperties();
         p.put("hibernate.connection.datasource", ds);

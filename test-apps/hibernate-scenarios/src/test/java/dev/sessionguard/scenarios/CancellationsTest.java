@@ -1,0 +1,52 @@
+package dev.sessionguard.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.Fork.Outcome;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The 10 cancellation stress tests on embedded H2 (file, durable commits), in forked JVMs: once without
+ * the agent, then {@code sg.cancellation.reps} repetitions (default 3; scripts/repeat-cancellations.sh
+ * runs 20) with it. With the agent every repetition must hold every invariant of {@link Cancellations}.
+ */
+class CancellationsTest {
+
+    static final String MAIN = "dev.sessionguard.scenarios.Cancellations";
+    static final int REPS = Integer.getInteger("sg.cancellation.reps", 3);
+    static final long SEED = Long.getLong("sg.seed", 20261128L);
+    /** Where the failure does not depend on which statement the interrupt meets, it must show without the agent. */
+    static final List<String> FAILS_WITHOUT_AGENT = Arrays.asList("immediate", "commit", "rollback", "cascade", "h2", "reuse");
+
+    @ParameterizedTest(name = "cancellation: {0}")
+    @ValueSource(strings = {"immediate", "commit", "rollback", "cascade", "random", "cleanup", "growth", "h2", "reuse", "partial"})
+    void cancellation(String test) throws Exception {
+        int reps = test.equals("growth") ? 1 : REPS;
+        Outcome plain = Fork.run(System.getProperty("java.home"), Fork.classpath(), MAIN,
+                new String[] {test, "1", String.valueOf(SEED)}, false, "");
+        Outcome agent = Fork.run(System.getProperty("java.home"), Fork.classpath(), MAIN,
+                new String[] {test, String.valueOf(reps), String.valueOf(SEED)}, true, "");
+        assertEquals(reps + " of " + reps, agent.get("passed"), agent.get("firstFailure") + " (seed " + SEED + ")");
+        if (FAILS_WITHOUT_AGENT.contains(test)) {
+            assertNotEquals("1 of 1", plain.get("passed"), "without the agent this cancellation breaks something: " + plain);
+        }
+        Path file = Fork.OUT.getParent().resolve("cancellation-matrix.md");
+        synchronized (CancellationsTest.class) {
+            if (!Files.exists(file)) {
+                Files.write(file, "| Hibernate | test | without the agent | with the agent |\n|---|---|---|---|\n".getBytes(StandardCharsets.UTF_8));
+            }
+            Files.write(file, ("| " + System.getProperty("sg.hibernate") + " | " + test + " | " + plain.get("passed") + ": "
+                    + plain.get("firstFailure").replace("|", "/") + " | " + agent.get("passed") + " passed |\n")
+                    .getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+        }
+    }
+}

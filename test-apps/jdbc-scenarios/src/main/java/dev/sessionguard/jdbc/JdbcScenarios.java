@@ -60,6 +60,11 @@ public final class JdbcScenarios {
                 url = System.getProperty("sg.mariadb.url", "jdbc:mariadb://127.0.0.1:3306/test");
                 user = System.getProperty("sg.mariadb.user", "root");
                 break;
+            case "mysql": // MySQL Connector/J against the MariaDB server
+                url = System.getProperty("sg.mariadb.url", "jdbc:mariadb://127.0.0.1:3306/test").replace("jdbc:mariadb:", "jdbc:mysql:")
+                        + "?useSSL=false&allowPublicKeyRetrieval=true";
+                user = System.getProperty("sg.mariadb.user", "root");
+                break;
             default:
                 throw new IllegalArgumentException("unknown database " + db);
         }
@@ -75,6 +80,7 @@ public final class JdbcScenarios {
                 case "flag": s.flagSurvives(); break;
                 case "slowcommit": s.interruptDuringCommit(args.length > 2 && args[2].equals("virtual")); break;
                 case "poolclose": s.poolClosedUnderWorkers(); break;
+                case "deadconn": s.deadConnection(args[2]); break;
                 default: throw new IllegalArgumentException("unknown scenario " + args[0]);
             }
         } catch (Throwable t) {
@@ -416,6 +422,124 @@ public final class JdbcScenarios {
         result.put("active", String.valueOf(ds.getHikariPoolMXBean() == null ? 0 : ds.getHikariPoolMXBean().getActiveConnections()));
         result.put("rows", String.valueOf(idsInDatabase().size()));
         result.put("openServerTransactions", String.valueOf(serverSessions()));
+    }
+
+    // ------------------------------------------------------------------ a backend killed under a pool proxy
+
+    /** A pool of the given kind (hikari, dbcp2, c3p0), or none: the driver's own connections. */
+    private javax.sql.DataSource dataSource(String kind) throws Exception {
+        switch (kind) {
+            case "hikari":
+                return pool(2);
+            case "dbcp2": {
+                org.apache.commons.dbcp2.BasicDataSource d = new org.apache.commons.dbcp2.BasicDataSource();
+                d.setUrl(url);
+                d.setUsername(user);
+                d.setPassword("");
+                d.setMaxTotal(2);
+                return d;
+            }
+            case "c3p0": {
+                com.mchange.v2.c3p0.ComboPooledDataSource d = new com.mchange.v2.c3p0.ComboPooledDataSource();
+                d.setJdbcUrl(url);
+                d.setUser(user);
+                d.setPassword("");
+                d.setMaxPoolSize(2);
+                d.setMinPoolSize(1);
+                d.setInitialPoolSize(1);
+                return d;
+            }
+            case "none": {
+                return new javax.sql.DataSource() {
+                    public Connection getConnection() throws SQLException { return direct(); }
+                    public Connection getConnection(String u, String p) throws SQLException { return direct(); }
+                    public java.io.PrintWriter getLogWriter() { return null; }
+                    public void setLogWriter(java.io.PrintWriter out) { }
+                    public void setLoginTimeout(int seconds) { }
+                    public int getLoginTimeout() { return 0; }
+                    public java.util.logging.Logger getParentLogger() { return null; }
+                    public <T> T unwrap(Class<T> iface) { return null; }
+                    public boolean isWrapperFor(Class<?> iface) { return false; }
+                };
+            }
+            default:
+                throw new IllegalArgumentException("unknown pool " + kind);
+        }
+    }
+
+    private static int active(javax.sql.DataSource ds) throws Exception {
+        if (ds instanceof HikariDataSource) {
+            return ((HikariDataSource) ds).getHikariPoolMXBean().getActiveConnections();
+        }
+        if (ds instanceof org.apache.commons.dbcp2.BasicDataSource) {
+            return ((org.apache.commons.dbcp2.BasicDataSource) ds).getNumActive();
+        }
+        if (ds instanceof com.mchange.v2.c3p0.ComboPooledDataSource) {
+            return ((com.mchange.v2.c3p0.ComboPooledDataSource) ds).getNumBusyConnectionsDefaultUser();
+        }
+        return 0;
+    }
+
+    /**
+     * The database server ends the connection's backend while the application is inside a transaction
+     * (a failover, an administrator, an idle timeout). The commit fails; the rollback in catch and the
+     * close in finally run on a dead connection. One logical call through a pool proxy and its driver.
+     */
+    private void deadConnection(String poolKind) throws Exception {
+        javax.sql.DataSource ds = dataSource(poolKind);
+        String commit = "ok";
+        List<String> cleanups = new ArrayList<>();
+        String caller = "none";
+        try {
+            Connection c = ds.getConnection();
+            try {
+                c.setAutoCommit(false);
+                insert(c, 1);
+                long backend;
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                        db.equals("postgres") ? "select pg_backend_pid()" : "select connection_id()")) {
+                    rs.next();
+                    backend = rs.getLong(1);
+                }
+                try (Connection admin = direct(); Statement s = admin.createStatement()) {
+                    s.execute(db.equals("postgres") ? "select pg_terminate_backend(" + backend + ")" : "kill " + backend);
+                }
+                try {
+                    c.commit();
+                } catch (SQLException e) {
+                    commit = describe(e);
+                    throw e;
+                }
+            } catch (SQLException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException r) {
+                    cleanups.add("rollback: " + describe(r));
+                    throw r;
+                }
+                throw e;
+            } finally {
+                try {
+                    c.close();
+                } catch (SQLException r) {
+                    cleanups.add("close: " + describe(r));
+                    throw r;
+                }
+            }
+        } catch (SQLException e) {
+            caller = describe(e);
+        }
+        result.put("pool", poolKind);
+        result.put("commit", commit);
+        result.put("caller", caller);
+        result.put("callerIsCommitFailure", String.valueOf(caller.equals(commit)));
+        result.put("cleanupEscaped", String.valueOf(cleanups.size()));
+        result.put("cleanup", cleanups.isEmpty() ? "none" : String.join(" ; ", cleanups));
+        result.put("active", String.valueOf(active(ds)));
+        result.put("rows", String.valueOf(idsInDatabase().size()));
+        if (ds instanceof AutoCloseable) {
+            ((AutoCloseable) ds).close();
+        }
     }
 
     /** Transactions the server still holds open besides ours: what a leaked connection would keep. */

@@ -17,6 +17,7 @@ import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -140,5 +141,25 @@ class JdbcScenariosTest {
         assertTrue(agent.event("commit.failed") >= 3, agent.toString());
         matrix("HikariCP closed under 3 workers in transactions, " + db, plain, agent,
                 "callers", "cleanupEscaped", "cleanup", "rows", "active", "openServerTransactions");
+    }
+
+    @ParameterizedTest(name = "backend killed in a transaction: {0} through {1}")
+    @CsvSource({"postgres,none", "postgres,hikari", "postgres,dbcp2", "postgres,c3p0",
+                "mariadb,none", "mariadb,hikari", "mariadb,dbcp2", "mariadb,c3p0",
+                "mysql,none", "mysql,hikari"})
+    void backendKilledInTransaction(String db, String pool) throws Exception {
+        Outcome[] o = both(JDK17, Fork.classpath(), "deadconn", db, pool);
+        Outcome plain = o[0];
+        Outcome agent = o[1];
+        assertNotEquals("ok", agent.get("commit"), "the commit cannot succeed on a dead connection");
+        assertEquals("true", agent.get("callerIsCommitFailure"), "the caller sees the commit failure: " + agent);
+        assertEquals("0", agent.get("cleanupEscaped"), agent.toString());
+        assertEquals("0", agent.get("rows"));
+        assertEquals("0", agent.get("active"), "no connection left checked out");
+        assertEquals(1, agent.event("commit.failed"), "one logical commit is one event: " + agent);
+        assertEquals(1, agent.event("rollback.swallowed"), "one logical rollback is one event: " + agent);
+        assertNotEquals("0", plain.get("cleanupEscaped"), "without the agent the rollback on the dead connection throws: " + plain);
+        assertEquals("false", plain.get("callerIsCommitFailure"), "and replaces the commit failure: " + plain);
+        matrix("backend killed, " + db + " via " + pool, plain, agent, "commit", "caller", "cleanup", "active", "rows");
     }
 }

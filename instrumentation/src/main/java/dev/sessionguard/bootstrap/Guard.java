@@ -29,9 +29,9 @@ public final class Guard {
     public static final int MODE_OBSERVE = 1;
     public static final int MODE_PROTECT = 2;
 
-    public static final int OP_CLOSE = 0;
-    public static final int OP_ROLLBACK = 1;
-    public static final int OP_COMMIT = 2;
+    static final int OP_CLOSE = 0;
+    static final int OP_ROLLBACK = 1;
+    static final int OP_COMMIT = 2;
 
     /** The call is the outermost guarded call on this thread: it decides. */
     static final int OUTER = 1;
@@ -245,8 +245,9 @@ public final class Guard {
     /**
      * Last call of every exit advice. Returns the throwable the caller is to see: {@code thrown} itself,
      * or {@code null} when a rollback or close failure is swallowed. A commit failure is always returned.
+     * {@code site} is "Class#method"; the method name says which policy applies.
      */
-    public static Throwable exit(int op, int flags, Object self, String site, Throwable thrown) {
+    public static Throwable exit(int flags, Object self, String site, Throwable thrown) {
         if (flags == 0) {
             return thrown;
         }
@@ -255,7 +256,7 @@ public final class Guard {
             return thrown;
         }
         try {
-            return thrown == null ? null : decide(op, flags, self, site, thrown);
+            return thrown == null ? null : decide(operation(site), flags, self, site, thrown);
         } finally {
             boolean deferred = false;
             if ((flags & REGISTERED) != 0) {
@@ -281,6 +282,14 @@ public final class Guard {
     /** Threads inside a shielded call now (0 when idle): for tests and the report. */
     public static int shieldedCalls() {
         return SHIELDED_CALLS.size();
+    }
+
+    /** commit, rollback or close, from "Class#method"; anything else is treated as close (swallowable). */
+    static int operation(String site) {
+        if (site.endsWith("#commit")) {
+            return OP_COMMIT;
+        }
+        return site.endsWith("#rollback") ? OP_ROLLBACK : OP_CLOSE;
     }
 
     private static Throwable decide(int op, int flags, Object self, String site, Throwable thrown) {

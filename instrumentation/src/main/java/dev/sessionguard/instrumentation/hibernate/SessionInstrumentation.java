@@ -50,7 +50,7 @@ public final class SessionInstrumentation implements Target {
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.Local("sgFlags") int flags,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
-            thrown = Guard.exit(Guard.OP_CLOSE, flags, self, site, thrown);
+            thrown = Guard.exit(flags, self, site, thrown);
         }
     }
 }

@@ -4,6 +4,7 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.sessionguard.bootstrap.Guard;
+import dev.sessionguard.instrumentation.GuardedCallAdvice;
 import dev.sessionguard.instrumentation.Target;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
@@ -34,7 +35,7 @@ public final class TransactionInstrumentation implements Target {
     public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
         return builder
                 .visit(advices.to(RollbackAdvice.class.getName()).on(named("rollback").and(takesArguments(0))))
-                .visit(advices.to(CommitAdvice.class.getName()).on(named("commit").and(takesArguments(0))));
+                .visit(advices.to(GuardedCallAdvice.class.getName()).on(named("commit").and(takesArguments(0))));
     }
 
     public static final class RollbackAdvice {
@@ -49,20 +50,7 @@ public final class TransactionInstrumentation implements Target {
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.Local("sgFlags") int flags,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
-            thrown = Guard.exit(Guard.OP_ROLLBACK, flags, self, site, thrown);
-        }
-    }
-
-    public static final class CommitAdvice {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        public static int enter() {
-            return Guard.enter();
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @Advice.Enter int flags, @Advice.Thrown(readOnly = false) Throwable thrown) {
-            thrown = Guard.exit(Guard.OP_COMMIT, flags, self, site, thrown);
+            thrown = Guard.exit(flags, self, site, thrown);
         }
     }
 }

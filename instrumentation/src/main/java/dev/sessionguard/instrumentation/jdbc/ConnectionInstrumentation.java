@@ -1,11 +1,10 @@
 package dev.sessionguard.instrumentation.jdbc;
 
-import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
-import dev.sessionguard.bootstrap.Guard;
+import dev.sessionguard.instrumentation.GuardedCallAdvice;
 import dev.sessionguard.instrumentation.Target;
-import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
 
 /**
@@ -61,50 +60,7 @@ public final class ConnectionInstrumentation implements Target {
 
     @Override
     public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
-        DynamicType.Builder<?> b = builder.visit(advices.to(CloseAdvice.class.getName()).on(named("close").and(takesArguments(0))));
-        if (methodNames.length > 1) {
-            b = b.visit(advices.to(RollbackAdvice.class.getName()).on(named("rollback").and(takesArguments(0))))
-                 .visit(advices.to(CommitAdvice.class.getName()).on(named("commit").and(takesArguments(0))));
-        }
-        return b;
-    }
-
-    public static final class CloseAdvice {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        public static int enter() {
-            return Guard.enter();
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @Advice.Enter int flags, @Advice.Thrown(readOnly = false) Throwable thrown) {
-            thrown = Guard.exit(Guard.OP_CLOSE, flags, self, site, thrown);
-        }
-    }
-
-    public static final class RollbackAdvice {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        public static int enter() {
-            return Guard.enter();
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @Advice.Enter int flags, @Advice.Thrown(readOnly = false) Throwable thrown) {
-            thrown = Guard.exit(Guard.OP_ROLLBACK, flags, self, site, thrown);
-        }
-    }
-
-    public static final class CommitAdvice {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        public static int enter() {
-            return Guard.enter();
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @Advice.Enter int flags, @Advice.Thrown(readOnly = false) Throwable thrown) {
-            thrown = Guard.exit(Guard.OP_COMMIT, flags, self, site, thrown);
-        }
+        return builder.visit(advices.to(GuardedCallAdvice.class.getName())
+                .on(namedOneOf(methodNames).and(takesArguments(0))));
     }
 }

@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.Matrix;
 import dev.sessionguard.testing.Fork.Outcome;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,8 +21,12 @@ class CancellationsTest {
     static final String MAIN = "dev.sessionguard.scenarios.Cancellations";
     static final int REPS = Integer.getInteger("sg.cancellation.reps", 3);
     static final long SEED = Long.getLong("sg.seed", 20261128L);
-    /** Where the failure does not depend on which statement the interrupt meets, it must show without the agent. */
-    static final List<String> FAILS_WITHOUT_AGENT = Arrays.asList("immediate", "commit", "rollback", "cascade", "h2", "reuse");
+    /**
+     * One task, one interrupted write: the failure must show without the agent. Where several tasks write
+     * at once, whether H2 still has unsaved pages when the interrupted thread commits or rolls back depends
+     * on their interleaving; those tests record what happened without the agent and assert only with it.
+     */
+    static final List<String> FAILS_WITHOUT_AGENT = Arrays.asList("immediate", "commit", "rollback");
 
     @ParameterizedTest(name = "cancellation: {0}")
     @ValueSource(strings = {"immediate", "commit", "rollback", "cascade", "random", "cleanup", "growth", "h2", "reuse", "partial"})
@@ -39,14 +40,8 @@ class CancellationsTest {
         if (FAILS_WITHOUT_AGENT.contains(test)) {
             assertNotEquals("1 of 1", plain.get("passed"), "without the agent this cancellation breaks something: " + plain);
         }
-        Path file = Fork.OUT.getParent().resolve("cancellation-matrix.md");
-        synchronized (CancellationsTest.class) {
-            if (!Files.exists(file)) {
-                Files.write(file, "| Hibernate | test | without the agent | with the agent |\n|---|---|---|---|\n".getBytes(StandardCharsets.UTF_8));
-            }
-            Files.write(file, ("| " + System.getProperty("sg.hibernate") + " | " + test + " | " + plain.get("passed") + ": "
-                    + plain.get("firstFailure").replace("|", "/") + " | " + agent.get("passed") + " passed |\n")
-                    .getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
-        }
+        Matrix.row("cancellation-matrix.md", "Hibernate | test | without the agent | with the agent",
+                System.getProperty("sg.hibernate"), test, plain.get("passed") + ": " + plain.get("firstFailure"),
+                agent.get("passed") + " passed (seed " + SEED + ")");
     }
 }

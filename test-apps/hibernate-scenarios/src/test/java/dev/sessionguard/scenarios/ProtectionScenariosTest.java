@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.Matrix;
 import dev.sessionguard.testing.Fork.Outcome;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,15 +37,9 @@ class ProtectionScenariosTest {
         return new Outcome[] {plain, agent};
     }
 
-    private static synchronized void matrix(String scenario, String db, String without, String with) throws IOException {
-        Path file = Fork.OUT.getParent().resolve("scenario-matrix.md");
-        if (!Files.exists(file)) {
-            Files.write(file, ("| Hibernate | scenario | database | without the agent | with the agent |\n"
-                    + "|---|---|---|---|---|\n").getBytes(StandardCharsets.UTF_8));
-        }
-        String row = "| " + HIBERNATE + " | " + scenario + " | " + db + " | " + without.replace("|", "/") + " | "
-                + with.replace("|", "/") + " |\n";
-        Files.write(file, row.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+    private static void matrix(String scenario, String db, String without, String with) throws IOException {
+        Matrix.row("scenario-matrix.md", "Hibernate | scenario | database | without the agent | with the agent",
+                HIBERNATE, scenario, db, without, with);
     }
 
     private static boolean h2(String db) {

@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.Matrix;
 import dev.sessionguard.testing.Fork.Outcome;
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -48,19 +46,14 @@ class JdbcScenariosTest {
         return new Outcome[] {plain, agent};
     }
 
-    private static synchronized void matrix(String what, Outcome plain, Outcome agent, String... keys) throws IOException {
-        Path file = Fork.OUT.getParent().resolve("jdbc-matrix.md");
-        if (!Files.exists(file)) {
-            Files.write(file, "| scenario | without the agent | with the agent |\n|---|---|---|\n".getBytes(StandardCharsets.UTF_8));
-        }
+    private static void matrix(String what, Outcome plain, Outcome agent, String... keys) throws IOException {
         StringBuilder a = new StringBuilder();
         StringBuilder b = new StringBuilder();
         for (String k : keys) {
             a.append(k).append(": ").append(plain.result.get(k)).append("; ");
             b.append(k).append(": ").append(agent.result.get(k)).append("; ");
         }
-        Files.write(file, ("| " + what + " | " + a.toString().replace("|", "/") + " | " + b.toString().replace("|", "/") + " |\n")
-                .getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+        Matrix.row("jdbc-matrix.md", "scenario | without the agent | with the agent", what, a.toString(), b.toString());
     }
 
     @Test
@@ -161,5 +154,24 @@ class JdbcScenariosTest {
         assertNotEquals("0", plain.get("cleanupEscaped"), "without the agent the rollback on the dead connection throws: " + plain);
         assertEquals("false", plain.get("callerIsCommitFailure"), "and replaces the commit failure: " + plain);
         matrix("backend killed, " + db + " via " + pool, plain, agent, "commit", "caller", "cleanup", "active", "rows");
+    }
+
+    @Test
+    void shieldOffTurnsTheShieldOff() throws Exception {
+        Outcome off = Fork.run(JDK17, Fork.classpath(), MAIN, new String[] {"flag", "h2"}, true, "shield=off");
+        assertTrue(off.get("commit").contains("Writing to"), "shield=off: H2 sees the flag, as without the agent: " + off);
+        assertEquals(0, off.event("interrupt.shielded"));
+        assertFalse(off.stderr.contains("java.lang.Thread#interrupt"), "Thread.interrupt() is not instrumented");
+    }
+
+    @Test
+    void anInterruptIsHeldBackNoLongerThanShieldMaxMs() throws Exception {
+        assumeTrue(Files.isExecutable(Paths.get(JDK25, "bin", "java")), "no JDK 21+ at " + JDK25);
+        // the commit takes 300 ms; the interrupt may wait 50 ms: it reaches the virtual thread inside the commit
+        Outcome o = Fork.run(JDK25, Fork.classpath(), MAIN, new String[] {"slowcommit", "postgres", "virtual"}, true, "shieldMaxMs=50");
+        assertEquals("true", o.get("interruptedInsideCommit"));
+        assertEquals(1, o.event("interrupt.deferred"), o.toString());
+        assertNotEquals("ok", o.get("commit"), "delivered at the bound, inside the commit: " + o);
+        assertEquals("true", o.get("flagAfter"));
     }
 }

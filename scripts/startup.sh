@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Start-up cost of the agent, measured, not asserted: the same JVM command N times without and with
+# -javaagent, in alternation, and the medians and their ratio. scripts/startup.sh [N]
+#   1. java -version: a JVM that loads no Hibernate or JDBC class
+#   2. Scenarios s9: boots Hibernate 5.6 with HikariCP on H2 and runs a few transactions
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-10}
+AGENT=agent/target/sessionguard-agent.jar
+[ -f "$AGENT" ] && [ -f test-apps/hibernate-5.6/target/classpath.txt ] || mvn -q -B package -DskipTests
+CP="test-apps/hibernate-5.6/target/classes:$(cat test-apps/hibernate-5.6/target/classpath.txt)"
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+TMP=$(mktemp -d)
+
+ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
+
+measure() { # measure <label> <command...>
+  local label=$1; shift
+  local plain=() agent=()
+  for i in $(seq 1 "$N"); do
+    plain+=("$(ms "$JAVA" "$@")")
+    agent+=("$(ms "$JAVA" "-javaagent:$AGENT" "$@")")
+  done
+  local p a
+  p=$(printf '%s\n' "${plain[@]}" | median)
+  a=$(printf '%s\n' "${agent[@]}" | median)
+  printf '%-44s without %5d ms   with %5d ms   +%4d ms   ratio %s\n' "$label" "$p" "$a" $((a - p)) \
+    "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')"
+}
+echo "median of $N runs each, $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
+measure "java -version (no target classes)" -version
+measure "Hibernate 5.6 + HikariCP + H2, 3 transactions" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+rm -rf "$TMP"

@@ -29,12 +29,20 @@ import net.bytebuddy.pool.TypePool;
 final class GuardTransformer implements ClassFileTransformer {
 
     private final Map<String, Target> byInternalName = new HashMap<>();
+    private final Instrumentation inst;
     private final LogSink log;
+    /**
+     * Thread.interrupt() is instrumented only once a library target has been woven: a JVM that never loads
+     * Hibernate or a JDBC driver never pays for Byte Buddy. Until then nothing is guarded, so nothing needs
+     * an interrupt held back.
+     */
+    private volatile boolean shieldArmed;
     /** "class#method" of what was instrumented, for the report. */
     private final Set<String> instrumented = Collections.newSetFromMap(new ConcurrentHashMap<String, Boolean>());
     private volatile Weaver weaver;
 
-    GuardTransformer(List<Target> targets, LogSink log) {
+    GuardTransformer(Instrumentation inst, List<Target> targets, LogSink log) {
+        this.inst = inst;
         this.log = log;
         for (Target t : targets) {
             for (String name : t.typeNames()) {
@@ -57,6 +65,10 @@ final class GuardTransformer implements ClassFileTransformer {
         if (target == null) {
             return null;
         }
+        boolean shieldTarget = "shield".equals(target.group());
+        if (shieldTarget && !shieldArmed) {
+            return null;
+        }
         String name = className.replace('/', '.');
         try {
             byte[] result = weaver().weave(target, name, loader, bytes);
@@ -65,6 +77,9 @@ final class GuardTransformer implements ClassFileTransformer {
                     instrumented.add(name + "#" + m);
                 }
                 log.debug("instrumented " + name);
+                if (!shieldTarget) {
+                    armShield();
+                }
             }
             return result;
         } catch (Throwable t) {
@@ -73,10 +88,38 @@ final class GuardTransformer implements ClassFileTransformer {
         }
     }
 
-    void retransformLoaded(Instrumentation inst) {
+    /** Instruments the shield's targets (Thread.interrupt) once, off the class-loading thread. */
+    private void armShield() {
+        if (shieldArmed || !hasShieldTargets()) {
+            return;
+        }
+        synchronized (this) {
+            if (shieldArmed) {
+                return;
+            }
+            shieldArmed = true;
+        }
+        // retransforming from inside a transform() callback is not allowed: another thread does it
+        Thread t = new Thread(() -> retransformLoaded(true), "sessionguard-shield");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private boolean hasShieldTargets() {
+        for (Target t : byInternalName.values()) {
+            if ("shield".equals(t.group())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Classes loaded before the agent (always so when attached): the library targets, or the shield's. */
+    void retransformLoaded(boolean shield) {
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (byInternalName.containsKey(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+            Target t = byInternalName.get(c.getName().replace('.', '/'));
+            if (t != null && "shield".equals(t.group()) == shield && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
         }

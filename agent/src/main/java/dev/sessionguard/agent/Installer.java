@@ -24,15 +24,15 @@ final class Installer {
         }
         LogSink log = new LogSink(level(options.log));
         Report report = options.report == null ? null : new Report(options);
-        GuardTransformer transformer = new GuardTransformer(targets, log);
+        GuardTransformer transformer = new GuardTransformer(inst, targets, log);
         if (report != null) {
             report.attach(transformer, log);
         }
         int mode = "observe".equals(options.mode) ? Guard.MODE_OBSERVE : Guard.MODE_PROTECT;
         Guard.configure(mode, options.shield, options.shieldMaxMs, log);
         inst.addTransformer(transformer, true);
-        // classes loaded before us (always so when attached): transform them now
-        transformer.retransformLoaded(inst);
+        // library classes loaded before us (always so when attached): transform them now
+        transformer.retransformLoaded(false);
         log.info("SessionGuard " + Version.get() + " " + (attached ? "attached" : "started") + " (" + options + ")");
     }
 

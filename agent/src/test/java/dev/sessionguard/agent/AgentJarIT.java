@@ -105,6 +105,32 @@ class AgentJarIT {
         assertTrue(r.err.contains("already installed"), r.err);
     }
 
+    @Test
+    void attachesToARunningJvm() throws Exception {
+        File err = File.createTempFile("sg-target", ".txt");
+        Process target = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", Paths.get("target", "test-classes").toAbsolutePath().toString(), WaitingApp.class.getName())
+                .redirectError(err).start();
+        try {
+            String pid = new java.io.BufferedReader(new java.io.InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            Result attach = java("-jar", JAR.toString(), "attach", pid, "log=info");
+            assertEquals(0, attach.exit, attach.err);
+            assertTrue(attach.out.contains("SessionGuard attached to " + pid), attach.out);
+            Result again = java("-jar", JAR.toString(), "attach", pid, "log=info");
+            assertEquals(0, again.exit, again.err);
+            target.getOutputStream().write('\n');
+            target.getOutputStream().flush();
+            assertTrue(target.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, target.exitValue());
+            String log = new String(Files.readAllBytes(err.toPath()), StandardCharsets.UTF_8);
+            assertTrue(log.contains("[sessionguard] SessionGuard ") && log.contains(" attached ("), log);
+            assertTrue(log.contains("already installed"), "attached twice, installed once: " + log);
+        } finally {
+            target.destroyForcibly();
+            err.delete();
+        }
+    }
+
     private static List<String> agentLines(String err) {
         List<String> lines = new ArrayList<>();
         for (String l : err.split("\n")) {

@@ -16,7 +16,6 @@ final class LogSink extends EventLog {
 
     static final String LOGGER = "sessionguard";
 
-    private final int threshold;
     /** Per class loader: the SLF4J logger with its methods, or NONE. Weak keys: never keeps a loader alive. */
     private final Map<ClassLoader, Slf4j> slf4jByLoader = new WeakHashMap<>();
     private static final Slf4j NONE = new Slf4j(null, null, null, null, null);
@@ -24,7 +23,6 @@ final class LogSink extends EventLog {
 
     LogSink(int threshold) {
         super(threshold);
-        this.threshold = threshold;
     }
 
     void afterEvent(Runnable r) {

@@ -21,7 +21,8 @@ public abstract class EventLog {
 
     private static final long REPEAT_INTERVAL_NANOS = 1_000_000_000L;
 
-    private final int threshold;
+    /** Events below this level are counted, not logged. */
+    protected final int threshold;
     /** One entry per kind, reason and site: bounded by what is instrumented, never by traffic. */
     private final ConcurrentHashMap<String, Site> sites = new ConcurrentHashMap<String, Site>();
 

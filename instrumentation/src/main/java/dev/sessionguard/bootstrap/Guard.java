@@ -228,6 +228,28 @@ public final class Guard {
                 "transaction status " + name, self, site);
     }
 
+    /** True when this call is the outermost guarded call on its thread: the one that decides. */
+    public static boolean decides(int flags) {
+        return (flags & OUTER) != 0;
+    }
+
+    /**
+     * {@code Session.close()} after its factory was closed: counts close.released and says whether to
+     * release (protect mode) or only count (observe mode).
+     */
+    public static boolean release(Object self, String site) {
+        boolean protect = mode == MODE_PROTECT;
+        record(Events.CLOSE_RELEASED, isShuttingDown() ? Events.SHUTDOWN : Events.CLOSED, EventLog.WARN, protect, self,
+                site, null, "factory closed before the session: its connection is released and its transaction rolled back");
+        return protect;
+    }
+
+    /** The release of {@link #release} failed: logged, never thrown (close() had returned normally). */
+    public static void releaseFailed(Object self, String site, Throwable t) {
+        record(Events.CLOSE_SWALLOWED, isShuttingDown() ? Events.SHUTDOWN : Events.CLOSED, EventLog.WARN, true, self,
+                site, t, "releasing the connection of a session whose factory was closed failed");
+    }
+
     /** {@code Session.close()} on a session that is already closed. */
     public static boolean skipClose(int flags, boolean alreadyClosed, Object self, String site) {
         if ((flags & OUTER) == 0 || !alreadyClosed) {

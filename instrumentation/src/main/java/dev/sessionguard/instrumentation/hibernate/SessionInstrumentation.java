@@ -10,7 +10,9 @@ import net.bytebuddy.dynamic.DynamicType;
 
 /**
  * Hibernate 5.2 to 7.x {@code SessionImpl.close()}: skipped when the session itself is already closed;
- * a failure at shutdown, under an interrupt or on a resource closed under it is swallowed.
+ * a failure at shutdown, under an interrupt or on a resource closed under it is swallowed. When the
+ * factory was closed first (a shutdown hook, a framework context), Hibernate's close() does nothing and
+ * the connection stays checked out with its transaction: it is released to the pool (close.released).
  *
  * <p>The session's own {@code closed} field is read rather than {@code isClosed()}, which is also true
  * once the factory is closed: that case still holds a connection and is not "already closed".
@@ -41,15 +43,30 @@ public final class SessionInstrumentation implements Target {
         @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
         public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                     @Advice.FieldValue("closed") boolean closed,
-                                    @Advice.Local("sgFlags") int flags) {
+                                    @Advice.Local("sgFlags") int flags,
+                                    @Advice.Local("sgRelease") boolean release) {
             flags = Guard.enter();
+            // the factory is closed, so Hibernate's close() will do nothing: the connection would stay checked out
+            release = !closed && Guard.decides(flags)
+                    && ((org.hibernate.Session) self).getSessionFactory().isClosed();
             return Guard.skipClose(flags, closed, self, site);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.Local("sgFlags") int flags,
+                                @Advice.Local("sgRelease") boolean release,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
+            if (release && thrown == null && Guard.release(self, site)) {
+                try {
+                    // the part of close() that matters here, and that works with the factory gone (5.6 to 7.4):
+                    // the JDBC connection goes back to the pool, which rolls its transaction back
+                    ((org.hibernate.engine.spi.SharedSessionContractImplementor) self)
+                            .getJdbcCoordinator().getLogicalConnection().close();
+                } catch (Throwable t) {
+                    Guard.releaseFailed(self, site, t);
+                }
+            }
             thrown = Guard.exit(flags, self, site, thrown);
         }
     }

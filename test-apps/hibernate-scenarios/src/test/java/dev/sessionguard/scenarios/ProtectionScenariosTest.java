@@ -208,8 +208,11 @@ class ProtectionScenariosTest {
         assertEquals("0", o[1].get("cleanupEscaped"), o[1].toString());
         assertNotEquals(NONE, o[1].get("callers"), "the workers' failed commits still reach them");
         assertTrue(!o[1].get("callers").contains("Unable to rollback"), o[1].toString());
+        assertEquals("0", o[1].get("active"), "close() after the factory closed releases the connection (close.released)");
         if (h2(db)) {
             assertNotEquals("0", o[0].get("cleanupEscaped"), "without the agent the cleanup throws at shutdown");
+            assertNotEquals("0", o[0].get("active"), "without the agent close() does nothing: connections stay checked out");
+            assertTrue(o[1].event("close.released") >= 1, o[1].toString());
         }
         matrix("12 factory closed at shutdown", db,
                 o[0].get("cleanupEscaped") + " of 4 cleanups threw (" + o[0].get("cleanup") + "); workers saw " + o[0].get("callers") + "; connections left " + o[0].get("active"),

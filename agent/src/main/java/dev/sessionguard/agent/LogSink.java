@@ -1,6 +1,7 @@
 package dev.sessionguard.agent;
 
 import dev.sessionguard.bootstrap.EventLog;
+import dev.sessionguard.bootstrap.Guard;
 import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -10,7 +11,8 @@ import java.util.logging.Logger;
 /**
  * Writes event lines to the logger named {@code sessionguard}: through the SLF4J of the class loader
  * that loaded the instrumented class when it has one with a real binding (so the lines land in the
- * application's own log files), else through java.util.logging. The agent bundles no SLF4J.
+ * application's own log files), else through java.util.logging (during JVM shutdown: stderr, because
+ * java.util.logging may already have closed its handlers). The agent bundles no SLF4J.
  */
 final class LogSink extends EventLog {
 
@@ -66,6 +68,14 @@ final class LogSink extends EventLog {
             } catch (Throwable e) {
                 // fall through to java.util.logging
             }
+        }
+        if (Guard.isShuttingDown()) {
+            // java.util.logging closes its handlers in a shutdown hook of its own: a line logged now may vanish
+            System.err.println("[sessionguard] " + (level >= ERROR ? "ERROR " : level == WARN ? "WARN " : "INFO ") + line);
+            if (stack != null) {
+                stack.printStackTrace();
+            }
+            return;
         }
         Level jul = level >= ERROR ? Level.SEVERE : level == WARN ? Level.WARNING : level == INFO ? Level.INFO : Level.FINE;
         Logger logger = Logger.getLogger(LOGGER);

@@ -209,6 +209,8 @@ class ProtectionScenariosTest {
         assertNotEquals(NONE, o[1].get("callers"), "the workers' failed commits still reach them");
         assertTrue(!o[1].get("callers").contains("Unable to rollback"), o[1].toString());
         assertEquals("0", o[1].get("active"), "close() after the factory closed releases the connection (close.released)");
+        assertTrue(o[1].stderr.contains("close.released reason=shutdown at org.hibernate.internal.SessionImpl#close"),
+                "events during shutdown are logged too: " + Fork.tail(o[1].stderr));
         if (h2(db)) {
             assertNotEquals("0", o[0].get("cleanupEscaped"), "without the agent the cleanup throws at shutdown");
             assertNotEquals("0", o[0].get("active"), "without the agent close() does nothing: connections stay checked out");

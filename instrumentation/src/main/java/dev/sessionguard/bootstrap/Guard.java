@@ -50,10 +50,13 @@ public final class Guard {
     private static volatile long shieldMaxNanos = TimeUnit.MILLISECONDS.toNanos(2000);
 
     /**
-     * What the interrupt shield holds for one thread. One per thread, reused for every call; the
-     * generation tells a deadline task whether the call it was scheduled for is still running.
+     * A thread's guarded-call state, one per thread, reused for every call (one thread-local lookup on
+     * enter and one on exit). {@code depth} is touched by its own thread only; the rest is what the
+     * interrupt shield holds, read by other threads under the lock. The generation tells a deadline task
+     * whether the call it was scheduled for is still running.
      */
     static final class Shield {
+        int depth;          // own thread only: guarded calls in progress (pool proxy -> driver, Hibernate -> JDBC)
         boolean open;       // guarded by this: the thread is inside a shielded call
         boolean pending;    // guarded by this: an interrupt is being held back
         long generation;    // guarded by this
@@ -70,14 +73,6 @@ public final class Guard {
     private static final ConcurrentHashMap<Thread, Shield> SHIELDED_CALLS = new ConcurrentHashMap<Thread, Shield>();
 
     private static volatile ScheduledExecutorService deadlines;
-
-    /** Depth of guarded calls per thread; an int[1] so that the hot path does not box. */
-    private static final ThreadLocal<int[]> DEPTH = new ThreadLocal<int[]>() {
-        @Override
-        protected int[] initialValue() {
-            return new int[1];
-        }
-    };
 
     private static final AtomicLongArray COUNTS = new AtomicLongArray(Events.KINDS.length * Events.REASONS.length);
 
@@ -110,16 +105,15 @@ public final class Guard {
         if (mode == MODE_OFF) {
             return 0;
         }
-        int[] depth = DEPTH.get();
-        if (depth[0] > 0) {
-            depth[0]++;
+        Shield s = SHIELD.get();
+        if (s.depth > 0) {
+            s.depth++;
             return NESTED;
         }
         int flags = OUTER;
         if (mode == MODE_PROTECT && shield) {
             // registered first: an interrupt sent from now on is held back, one sent before is in the flag
             Thread self = Thread.currentThread();
-            Shield s = SHIELD.get();
             synchronized (s) {
                 s.open = true;
                 s.pending = false;
@@ -134,7 +128,7 @@ public final class Guard {
         } else if (Thread.currentThread().isInterrupted()) {
             flags |= INTERRUPTED_AT_ENTRY;
         }
-        depth[0] = 1;
+        s.depth = 1;
         return flags;
     }
 
@@ -273,7 +267,8 @@ public final class Guard {
         if (flags == 0) {
             return thrown;
         }
-        DEPTH.get()[0]--;
+        Shield s = SHIELD.get();
+        s.depth--;
         if ((flags & OUTER) == 0) {
             return thrown;
         }
@@ -282,7 +277,6 @@ public final class Guard {
         } finally {
             boolean deferred = false;
             if ((flags & REGISTERED) != 0) {
-                Shield s = SHIELD.get();
                 SHIELDED_CALLS.remove(Thread.currentThread());
                 synchronized (s) {
                     s.open = false;

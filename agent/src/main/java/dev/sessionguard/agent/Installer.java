@@ -29,7 +29,7 @@ final class Installer {
             report.attach(transformer, log);
         }
         int mode = "observe".equals(options.mode) ? Guard.MODE_OBSERVE : Guard.MODE_PROTECT;
-        Guard.configure(mode, options.shield, options.shieldMaxMs, log);
+        Guard.configure(mode, options.shield, options.shieldMaxMs, options.closeWaitMs, options.silentRollbackThrows, log);
         inst.addTransformer(transformer, true);
         // library classes loaded before us (always so when attached): transform them now
         transformer.retransformLoaded(false);

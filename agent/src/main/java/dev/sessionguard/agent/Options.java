@@ -12,11 +12,12 @@ import java.util.Map;
  */
 final class Options {
 
-    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report"};
+    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback"};
     static final String[] MODES = {"protect", "observe", "off"};
     static final String[] ON_OFF = {"on", "off"};
     static final String[] LOG_LEVELS = {"warn", "info", "debug", "off"};
     static final String[] TARGETS = {"hibernate", "jdbc"};
+    static final String[] SILENT_ROLLBACK = {"log", "throw"};
 
     final String mode;
     final boolean shield;
@@ -26,6 +27,8 @@ final class Options {
     final boolean jdbc;
     final String log;
     final String report;
+    /** commit.silentRollback: log it at ERROR (default: the caller sees what it saw without the agent), or throw. */
+    final boolean silentRollbackThrows;
 
     static final class InvalidOption extends Exception {
         InvalidOption(String message) {
@@ -39,6 +42,7 @@ final class Options {
         closeWaitMs = millis(values, "closeWaitMs", 5000);
         shieldMaxMs = millis(values, "shieldMaxMs", 2000);
         log = oneOf(values, "log", "warn", LOG_LEVELS);
+        silentRollbackThrows = "throw".equals(oneOf(values, "silentRollback", "log", SILENT_ROLLBACK));
         String targets = values.containsKey("targets") ? values.get("targets") : "hibernate,jdbc";
         boolean h = false;
         boolean j = false;
@@ -138,6 +142,7 @@ final class Options {
         return "mode=" + mode + ", shield=" + (shield ? "on" : "off") + ", closeWaitMs=" + closeWaitMs
                 + ", shieldMaxMs=" + shieldMaxMs + ", targets=" + (hibernate ? "hibernate" : "")
                 + (hibernate && jdbc ? "+" : "") + (jdbc ? "jdbc" : "") + ", log=" + log
+                + (silentRollbackThrows ? ", silentRollback=throw" : "")
                 + (report != null ? ", report=" + report : "");
     }
 }

@@ -48,6 +48,8 @@ public final class Guard {
     private static volatile boolean shield = true;
     private static volatile boolean shutdownSeen;
     private static volatile long shieldMaxNanos = TimeUnit.MILLISECONDS.toNanos(2000);
+    private static volatile long closeWaitNanos = TimeUnit.MILLISECONDS.toNanos(5000);
+    private static volatile boolean silentRollbackThrows;
 
     /**
      * A thread's guarded-call state, one per thread, reused for every call (one thread-local lookup on
@@ -60,6 +62,12 @@ public final class Guard {
         boolean open;       // guarded by this: the thread is inside a shielded call
         boolean pending;    // guarded by this: an interrupt is being held back
         long generation;    // guarded by this
+        /** Guarded by this: the session this thread is committing, rolling back or flushing, else null. */
+        Object busySession;
+        /** Guarded by this: incremented when a busy section ends; a waiter watches it. */
+        long busyRound;
+        /** Own thread only: the last commit failure of this thread, until its next commit or a clean close. */
+        Throwable commitFailure;
     }
 
     private static final ThreadLocal<Shield> SHIELD = new ThreadLocal<Shield>() {
@@ -79,10 +87,16 @@ public final class Guard {
     private Guard() {
     }
 
+    /** Sessions with a commit, rollback or flush in progress, mapped to the state of the thread doing it. */
+    private static final ConcurrentHashMap<Object, Shield> BUSY = new ConcurrentHashMap<Object, Shield>();
+
     /** Called once by the agent when it has installed its transformer. */
-    public static void configure(int newMode, boolean newShield, long newShieldMaxMs, EventLog log) {
+    public static void configure(int newMode, boolean newShield, long newShieldMaxMs, long newCloseWaitMs,
+                                 boolean newSilentRollbackThrows, EventLog log) {
         shield = newShield;
         shieldMaxNanos = TimeUnit.MILLISECONDS.toNanos(newShieldMaxMs);
+        closeWaitNanos = TimeUnit.MILLISECONDS.toNanos(newCloseWaitMs);
+        silentRollbackThrows = newSilentRollbackThrows;
         EventLog.active = log;
         mode = newMode;
     }
@@ -203,6 +217,109 @@ public final class Guard {
         return d;
     }
 
+    // ---------------------------------------------------------------- one session, two threads
+
+    /**
+     * Marks {@code session} as having a commit, rollback or flush in progress on this thread, so that a
+     * close() or rollback() from another thread waits for it ({@link #awaitOthers}). Returns true when this
+     * call registered it (and must call {@link #notBusy}); false when it was already registered (a flush
+     * inside this thread's commit) or when the session is busy on another thread (two threads committing
+     * one session: neither waits for the other, as without the agent). Normal path: one map insert.
+     */
+    public static boolean busy(Object session) {
+        if (mode == MODE_OFF || session == null) {
+            return false;
+        }
+        Shield s = SHIELD.get();
+        if (BUSY.putIfAbsent(session, s) != null) {
+            return false;
+        }
+        synchronized (s) {
+            s.busySession = session;
+        }
+        return true;
+    }
+
+    /** Ends what {@link #busy} began and wakes a thread waiting in {@link #awaitOthers}. */
+    public static void notBusy(Object session) {
+        Shield s = SHIELD.get();
+        BUSY.remove(session, s);
+        synchronized (s) {
+            s.busySession = null;
+            s.busyRound++;
+            s.notifyAll();
+        }
+    }
+
+    /**
+     * close() or rollback() on {@code session}: when another thread is inside commit, rollback or flush on
+     * it, waits until that call ends, at most closeWaitMs (close.waited, reason concurrent). Only the
+     * outermost guarded call of a thread waits, and a thread that waits holds no session of its own busy,
+     * so waits never nest and never form a cycle; each is bounded.
+     */
+    public static void awaitOthers(int flags, Object session, Object self, String site) {
+        if ((flags & OUTER) == 0 || session == null) {
+            return;
+        }
+        Shield other = BUSY.get(session);
+        if (other == null) {
+            return;
+        }
+        Shield mine = SHIELD.get();
+        if (other == mine || mine.busySession != null) {
+            return;
+        }
+        String op = site.endsWith("#rollback") ? "rollback" : "close";
+        if (mode != MODE_PROTECT) {
+            record(Events.CLOSE_WAITED, Events.CONCURRENT, EventLog.WARN, false, self, site, null,
+                    op + " while another thread is inside commit, rollback or flush of the same session");
+            return;
+        }
+        long start = System.nanoTime();
+        long deadline = start + closeWaitNanos;
+        boolean interrupted = false;
+        boolean ended;
+        synchronized (other) {
+            long round = other.busyRound;
+            while (!(ended = other.busySession != session || other.busyRound != round)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(other, left);
+                } catch (InterruptedException e) {
+                    // an interrupt past shieldMaxMs: stop waiting, keep it for the caller
+                    interrupted = true;
+                    break;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        record(Events.CLOSE_WAITED, Events.CONCURRENT, EventLog.WARN, true, self, site, null,
+                ended ? op + " waited " + waitedMs + " ms for another thread's commit, rollback or flush of the same session"
+                      : op + " gave up waiting after " + waitedMs + " ms (closeWaitMs) for another thread's commit, rollback or flush of the same session");
+    }
+
+    // ---------------------------------------------------------------- silent rollback
+
+    /**
+     * {@code Transaction.commit()} returned normally on a transaction that was marked rollback-only when it
+     * began: Hibernate rolled the work back and told nobody. Logged at ERROR (commit.silentRollback). True
+     * when the option {@code silentRollback=throw} asks the advice to turn it into an exception.
+     */
+    public static boolean silentRollback(Object self, String site, String entities) {
+        boolean raise = mode == MODE_PROTECT && silentRollbackThrows;
+        record(Events.COMMIT_SILENT_ROLLBACK, isShuttingDown() ? Events.SHUTDOWN : Events.STATE, EventLog.ERROR, raise,
+                self, site, null, "commit() returned normally but the transaction was marked rollback-only and was rolled back: "
+                        + "nothing of it is in the database" + (entities == null ? "" : "; entities in the session: " + entities)
+                        + (raise ? "; thrown to the caller (silentRollback=throw)" : ""));
+        return raise;
+    }
+
     /**
      * {@code Transaction.rollback()}: should the call be skipped because the transaction cannot be rolled
      * back in its current status? {@code status} is the library's status enum (its name is what counts).
@@ -273,7 +390,13 @@ public final class Guard {
             return thrown;
         }
         try {
-            return thrown == null ? null : decide(operation(site), flags, self, site, thrown);
+            if (thrown == null) {
+                if (s.commitFailure != null && operation(site) != OP_ROLLBACK) {
+                    s.commitFailure = null; // a commit or a close went through: that unit of work is over
+                }
+                return null;
+            }
+            return decide(operation(site), flags, s, self, site, thrown);
         } finally {
             boolean deferred = false;
             if ((flags & REGISTERED) != 0) {
@@ -308,20 +431,37 @@ public final class Guard {
         return site.endsWith("#rollback") ? OP_ROLLBACK : OP_CLOSE;
     }
 
-    private static Throwable decide(int op, int flags, Object self, String site, Throwable thrown) {
+    private static Throwable decide(int op, int flags, Shield s, Object self, String site, Throwable thrown) {
         int reason = classify(flags, thrown);
         if (op == OP_COMMIT) {
             // never swallowed: the caller must learn that its work is not in the database
+            s.commitFailure = thrown;
             record(Events.COMMIT_FAILED, reason < 0 ? Events.STATE : reason, EventLog.WARN, false, self, site,
                     thrown, "commit failed; the exception reaches the caller unchanged");
             return thrown;
         }
-        if (reason < 0) {
+        Throwable first = s.commitFailure;
+        if (first == thrown) {
             return thrown;
+        }
+        if (reason < 0) {
+            if (first == null) {
+                return thrown;
+            }
+            // the cleanup of a failed commit: the commit failure is what the caller must see, not this one
+            reason = Events.STATE;
         }
         boolean protect = mode == MODE_PROTECT;
         int kind = op == OP_ROLLBACK ? Events.ROLLBACK_SWALLOWED : Events.CLOSE_SWALLOWED;
-        record(kind, reason, EventLog.WARN, protect, self, site, thrown, null);
+        record(kind, reason, EventLog.WARN, protect, self, site, thrown,
+                first == null ? null : "after the failed commit of this thread, which the caller sees; attached to it as suppressed");
+        if (protect && first != null) {
+            try {
+                first.addSuppressed(thrown); // nothing lost: it travels with the exception the caller sees
+            } catch (Throwable ignored) {
+                // suppression disabled on that exception
+            }
+        }
         return protect ? null : thrown;
     }
 

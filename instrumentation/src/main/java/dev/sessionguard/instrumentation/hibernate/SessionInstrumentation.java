@@ -14,6 +14,9 @@ import net.bytebuddy.dynamic.DynamicType;
  * factory was closed first (a shutdown hook, a framework context), Hibernate's close() does nothing and
  * the connection stays checked out with its transaction: it is released to the pool (close.released).
  *
+ * <p>close() from one thread while another is inside commit, rollback or flush of the same session waits
+ * for that call to end, at most closeWaitMs (close.waited); flush() only marks the session busy.
+ *
  * <p>The session's own {@code closed} field is read rather than {@code isClosed()}, which is also true
  * once the factory is closed: that case still holds a connection and is not "already closed".
  */
@@ -31,12 +34,14 @@ public final class SessionInstrumentation implements Target {
 
     @Override
     public String[] methodNames() {
-        return new String[] {"close"};
+        return new String[] {"close", "flush"};
     }
 
     @Override
     public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
-        return builder.visit(advices.to(CloseAdvice.class.getName()).on(named("close").and(takesArguments(0))));
+        return builder
+                .visit(advices.to(CloseAdvice.class.getName()).on(named("close").and(takesArguments(0))))
+                .visit(advices.to(FlushAdvice.class.getName()).on(named("flush").and(takesArguments(0))));
     }
 
     public static final class CloseAdvice {
@@ -46,6 +51,8 @@ public final class SessionInstrumentation implements Target {
                                     @Advice.Local("sgFlags") int flags,
                                     @Advice.Local("sgRelease") boolean release) {
             flags = Guard.enter();
+            // another thread inside commit/rollback/flush of this session: let it finish first (close.waited)
+            Guard.awaitOthers(flags, self, self, site);
             // the factory is closed, so Hibernate's close() will do nothing: the connection would stay checked out
             release = !closed && Guard.decides(flags)
                     && ((org.hibernate.Session) self).getSessionFactory().isClosed();
@@ -68,6 +75,21 @@ public final class SessionInstrumentation implements Target {
                 }
             }
             thrown = Guard.exit(flags, self, site, thrown);
+        }
+    }
+
+    /** flush() marks the session busy: a close() or rollback() from another thread waits for it. Nothing else changes. */
+    public static final class FlushAdvice {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static boolean enter(@Advice.This Object self) {
+            return Guard.busy(self);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        public static void exit(@Advice.This Object self, @Advice.Enter boolean busy) {
+            if (busy) {
+                Guard.notBusy(self);
+            }
         }
     }
 }

@@ -1,8 +1,6 @@
 package dev.sessionguard.scenarios;
 
 import com.zaxxer.hikari.HikariDataSource;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -23,7 +21,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.sql.DataSource;
 import org.hibernate.Session;
 import org.hibernate.SessionFactory;
 import org.hibernate.Transaction;
@@ -55,14 +52,13 @@ public final class Cancellations {
     private static final int THREADS = 6;
     private final ExecutorService executor = Executors.newFixedThreadPool(THREADS);
 
-    /** Per thread: what the hooked connection does just before commit() or rollback() reaches the pool. */
-    private static final ThreadLocal<Runnable> BEFORE_COMMIT = new ThreadLocal<>();
-    private static final ThreadLocal<Runnable> BEFORE_ROLLBACK = new ThreadLocal<>();
+    private static final ThreadLocal<Runnable> BEFORE_COMMIT = Hooks.BEFORE_COMMIT;
+    private static final ThreadLocal<Runnable> BEFORE_ROLLBACK = Hooks.BEFORE_ROLLBACK;
 
     private Cancellations(Db db) {
         this.db = db;
         this.pool = db.pool(THREADS);
-        this.sf = db.sessionFactory(hooked(pool), false);
+        this.sf = db.sessionFactory(Hooks.hooked(pool), false);
     }
 
     public static void main(String[] args) throws Exception {
@@ -523,45 +519,6 @@ public final class Cancellations {
         waitAll(all);
         if (acked.size() - before != 8) {
             escaped.add((acked.size() - before) + " of the 8 orders that were not cancelled committed");
-        }
-    }
-
-    // ------------------------------------------------------------------ the hooked data source
-
-    /** The pool, behind a proxy whose connections run this thread's hooks before commit() and rollback(). */
-    private static DataSource hooked(DataSource pool) {
-        return (DataSource) Proxy.newProxyInstance(Cancellations.class.getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, m, a) -> {
-                    Object r = invoke(pool, m, a);
-                    if (r instanceof Connection) {
-                        return hook((Connection) r);
-                    }
-                    return r;
-                });
-    }
-
-    private static Connection hook(Connection c) {
-        return (Connection) Proxy.newProxyInstance(Cancellations.class.getClassLoader(), new Class<?>[] {Connection.class},
-                (proxy, m, a) -> {
-                    if (m.getParameterCount() == 0) {
-                        Runnable hook = m.getName().equals("commit") ? BEFORE_COMMIT.get()
-                                : m.getName().equals("rollback") ? BEFORE_ROLLBACK.get() : null;
-                        if (hook != null) {
-                            hook.run();
-                        }
-                    }
-                    if (m.getName().equals("unwrap") && a[0] == Connection.class) {
-                        return c;
-                    }
-                    return invoke(c, m, a);
-                });
-    }
-
-    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] a) throws Throwable {
-        try {
-            return m.invoke(target, a);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
         }
     }
 }

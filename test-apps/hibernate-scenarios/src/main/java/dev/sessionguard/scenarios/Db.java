@@ -131,4 +131,29 @@ final class Db {
             return "no: " + Scenarios.describe(e);
         }
     }
+
+    /** Locks held by a PostgreSQL backend (pg_locks), or -1 on another database. */
+    long locksOf(long backendPid) {
+        if (backendPid < 0) {
+            return -1;
+        }
+        try (Connection c = direct(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select count(*) from pg_locks where pid = " + backendPid)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (Exception e) {
+            return -2;
+        }
+    }
+
+    /** Can another connection update the row within a second? "yes", or "no: why" (a lock still held). */
+    String rowFree(long id) {
+        try (Connection c = direct(); Statement s = c.createStatement()) {
+            s.execute(kind.equals("postgres") ? "set lock_timeout = '1s'" : "set lock_timeout 1000");
+            s.executeUpdate("update " + table + " set item = 'checked' where id = " + id);
+            return "yes";
+        } catch (Exception e) {
+            return "no: " + Scenarios.describe(e);
+        }
+    }
 }

@@ -54,7 +54,9 @@ public final class Scenarios {
         db.createTable();
         pool = db.pool(name.equals("s12") ? 8 : 5);
         // s2, s6 and s10 are the JPA-bootstrap services: JPA compliance is on there by default
-        sf = db.sessionFactory(pool, name.equals("s2") || name.equals("s6") || name.equals("s10"));
+        boolean jpa = name.equals("s2") || name.equals("s6") || name.equals("s10");
+        // s16/s17 stop a thread inside commit() with a hook on the pool's connections
+        sf = db.sessionFactory(name.equals("s16") || name.equals("s17") ? Hooks.hooked(pool) : pool, jpa);
         switch (name) {
             case "s1": interruptedWorkerCleanup(); break;
             case "s2": rollbackAfterCommitInFinally(); break;
@@ -70,6 +72,10 @@ public final class Scenarios {
             case "s12": factoryClosedByShutdownHook(); break;
             case "s13": mixedErrors(); break;
             case "s14": failedCommitNeverSwallowed(); break;
+            case "s15": factoryClosedSessionOnlyClosed(); break;
+            case "s16": closeFromOtherThreadDuringCommit(false); break;
+            case "s17": closeFromOtherThreadDuringCommit(true); break;
+            case "s18": silentRollback(); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -547,5 +553,144 @@ public final class Scenarios {
             tx.rollback();
             s.close();
         }));
+    }
+
+    // ------------------------------------------------------------------ 15 (issue 4)
+
+    /**
+     * The factory is closed (a shutdown hook, a framework context) while a session holds a row lock in an
+     * open transaction, and the service's cleanup is only session.close() (try-with-resources). Without the
+     * agent close() does nothing: the connection stays checked out with its transaction and its locks.
+     */
+    private void factoryClosedSessionOnlyClosed() throws Exception {
+        try (java.sql.Connection c = db.direct(); java.sql.Statement st = c.createStatement()) {
+            st.execute("insert into " + db.table + " (id, item) values (1, 'stock')");
+        }
+        Session s = sf.openSession();
+        s.beginTransaction();
+        s.createNativeQuery("update " + db.table + " set item = 'reserved' where id = 1").executeUpdate();
+        long backend = db.kind.equals("postgres")
+                ? ((Number) s.createNativeQuery("select pg_backend_pid()").getSingleResult()).longValue() : -1;
+        result.put("locksBefore", String.valueOf(db.locksOf(backend)));
+        sf.close();
+        try {
+            s.close();
+            result.put("cleanup", "none");
+        } catch (RuntimeException e) {
+            result.put("cleanup", describe(e));
+        }
+        result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+        result.put("locks", String.valueOf(db.locksOf(backend)));
+        result.put("rowFree", db.rowFree(1));
+        sf = null;
+    }
+
+    // ------------------------------------------------------------------ 16, 17 (issue 4)
+
+    /**
+     * Thread A commits three orders; just before its JDBC commit reaches the pool, thread B calls close()
+     * (s16) or rollback() (s17) on A's session, as a request timeout or a shutdown path does. A goes on
+     * once B is either done or waiting. Without the agent B's call ends A's transaction under it.
+     */
+    private void closeFromOtherThreadDuringCommit(boolean rollback) throws Exception {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        for (long id = 1; id <= 3; id++) {
+            db.insert(s, id);
+        }
+        CountDownLatch inCommit = new CountDownLatch(1);
+        CountDownLatch bCalling = new CountDownLatch(1);
+        CountDownLatch bDone = new CountDownLatch(1);
+        AtomicReference<String> bSaw = new AtomicReference<>("none");
+        Thread b = new Thread(() -> {
+            try {
+                inCommit.await();
+                bCalling.countDown();
+                if (rollback) {
+                    tx.rollback();
+                } else {
+                    s.close();
+                }
+            } catch (Throwable e) {
+                bSaw.set(describe(e));
+            } finally {
+                bDone.countDown();
+            }
+        }, "closer");
+        AtomicReference<String> bState = new AtomicReference<>("?");
+        Hooks.BEFORE_COMMIT.set(() -> {
+            inCommit.countDown();
+            Cancellations.awaitUninterruptibly(bCalling);
+            // go on when B has finished, or is held (waiting) inside its call
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (bDone.getCount() > 0 && !isWaiting(b) && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+            }
+            bState.set(bDone.getCount() == 0 ? "done before A's commit" : "held until A's commit ended");
+        });
+        b.start();
+        String aSaw = "none";
+        try {
+            tx.commit();
+        } catch (RuntimeException e) {
+            aSaw = describe(e);
+        } finally {
+            Hooks.BEFORE_COMMIT.remove();
+        }
+        b.join(30_000);
+        try {
+            s.close();
+        } catch (RuntimeException e) {
+            // closed by B already
+        }
+        result.put("commit", aSaw);
+        result.put("other", bSaw.get());
+        result.put("otherState", bState.get());
+        result.put("rows", String.valueOf(db.rows()));
+    }
+
+    private static boolean isWaiting(Thread t) {
+        Thread.State st = t.getState();
+        return st == Thread.State.TIMED_WAITING || st == Thread.State.WAITING;
+    }
+
+    // ------------------------------------------------------------------ 18 (issue 4)
+
+    /**
+     * A worker inside a transaction; the factory is closed under it (a shutdown hook). Its next call on the
+     * session fails with "Session/EntityManager is closed", which marks the transaction rollback-only; the
+     * legacy code treats that call as optional (logs and goes on) and commits. commit() returns normally and
+     * rolls back: the order was acknowledged but is not in the database.
+     */
+    private void silentRollback() {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        db.insert(s, 1);
+        sf.close();
+        String audit = "none";
+        try {
+            db.insert(s, 1001); // the optional audit row
+        } catch (RuntimeException e) {
+            audit = describe(e);
+        }
+        String caller = "none";
+        boolean acknowledged = false;
+        try {
+            tx.commit();
+            acknowledged = true;
+        } catch (RuntimeException e) {
+            caller = describe(e);
+        }
+        result.put("audit", audit);
+        result.put("caller", caller);
+        result.put("acknowledged", String.valueOf(acknowledged));
+        try {
+            s.close();
+        } catch (RuntimeException e) {
+            // nothing to do
+        }
+        result.put("rows", String.valueOf(db.rows()));
+        result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+        sf = null;
     }
 }

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The 14 protection scenarios, each run twice in forked JVMs against this module's Hibernate: without the
+ * The 14 protection scenarios (and 15-18 of the session-level issue), each run twice in forked JVMs against this module's Hibernate: without the
  * agent (the failure shows where this library and database produce it) and with the built agent jar
  * (the failure is gone and nothing that mattered was hidden). Every pair of outcomes is appended to
  * target/scenario-matrix.md.
@@ -244,5 +244,73 @@ class ProtectionScenariosTest {
         assertEquals(1, o[1].event("commit.failed"), o[1].toString());
         matrix("14 failed commit", db, "caller saw " + o[0].get("caller") + "; rows 0",
                 "caller saw the same; rows 0; commit.failed logged");
+    }
+
+    // ------------------------------------------------------------------ issue 4: the session level
+
+    @ParameterizedTest(name = "15 factory closed, cleanup is only session.close() [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void factoryClosedSessionOnlyClosed(String db) throws Exception {
+        Outcome[] o = both("s15", db);
+        assertEquals("1", o[0].get("active"), "without the agent close() does nothing: the connection stays checked out");
+        assertTrue(o[0].get("rowFree").startsWith("no"), "without the agent the row lock stays held: " + o[0]);
+        assertEquals(NONE, o[1].get("cleanup"));
+        assertEquals("0", o[1].get("active"), "close.released: the connection is back in the pool");
+        assertEquals("yes", o[1].get("rowFree"), "the transaction was rolled back: its row lock is gone");
+        assertEquals(1, o[1].event("close.released"), o[1].toString());
+        if (!h2(db)) {
+            assertNotEquals("0", o[0].get("locks"), "without the agent the backend keeps its locks (pg_locks)");
+            assertEquals("0", o[1].get("locks"), "pg_locks holds no lock of that backend");
+        }
+        matrix("15 factory closed, close() only", db,
+                "connections left " + o[0].get("active") + "; pg_locks of the backend " + o[0].get("locks") + "; row still locked: " + o[0].get("rowFree"),
+                "connections left " + o[1].get("active") + "; pg_locks of the backend " + o[1].get("locks") + "; row free: " + o[1].get("rowFree") + " (close.released)");
+    }
+
+    @ParameterizedTest(name = "16 close() from thread B while A commits [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void closeDuringCommit(String db) throws Exception {
+        concurrentCallDuringCommit("s16", "16 close() during another thread's commit", db);
+    }
+
+    @ParameterizedTest(name = "17 rollback() from thread B while A commits [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void rollbackDuringCommit(String db) throws Exception {
+        concurrentCallDuringCommit("s17", "17 rollback() during another thread's commit", db);
+    }
+
+    private void concurrentCallDuringCommit(String scenario, String title, String db) throws Exception {
+        Outcome[] o = both(scenario, db);
+        assertNotEquals(NONE, o[0].get("commit"), "without the agent B ends A's transaction under its commit: " + o[0]);
+        assertEquals("0", o[0].get("rows"), o[0].toString());
+        assertEquals(NONE, o[1].get("commit"), "A's commit completes: " + o[1]);
+        assertEquals("3", o[1].get("rows"), "A's rows are in the database");
+        assertEquals(NONE, o[1].get("other"), "B's call went through after A's commit");
+        assertEquals("held until A's commit ended", o[1].get("otherState"));
+        assertEquals(1, o[1].event("close.waited"), o[1].toString());
+        assertEquals("0", o[1].get("active"));
+        matrix(title, db,
+                "A's commit: " + o[0].get("commit") + "; B " + o[0].get("otherState") + "; rows " + o[0].get("rows"),
+                "A's commit: " + o[1].get("commit") + "; B " + o[1].get("otherState") + "; rows " + o[1].get("rows") + " (close.waited)");
+    }
+
+    @ParameterizedTest(name = "18 commit() silently rolled back (rollback-only) [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void silentRollback(String db) throws Exception {
+        Outcome[] o = both("s18", db);
+        assertEquals("true", o[0].get("acknowledged"), o[0].toString());
+        assertEquals("0", o[0].get("rows"), "without the agent the acknowledged order is not in the database");
+        // default: the caller sees what it saw without the agent, and the loss is logged at ERROR
+        assertEquals(o[0].get("caller"), o[1].get("caller"));
+        assertEquals("true", o[1].get("acknowledged"));
+        assertEquals(1, o[1].event("commit.silentRollback"), o[1].toString());
+        assertTrue(o[1].stderr.contains("ERROR sessionguard - commit.silentRollback") || o[1].stderr.contains("SEVERE: commit.silentRollback"),
+                "logged at ERROR: " + Fork.tail(o[1].stderr));
+        Outcome raise = Fork.run(MAIN, "s18", db, true, "silentRollback=throw");
+        assertEquals("false", raise.get("acknowledged"), raise.toString());
+        assertTrue(raise.get("caller").startsWith("org.hibernate.TransactionException"), raise.toString());
+        matrix("18 silent rollback", db,
+                "commit returned normally; acknowledged " + o[0].get("acknowledged") + "; rows " + o[0].get("rows"),
+                "the same, and commit.silentRollback at ERROR; with silentRollback=throw the caller gets " + raise.get("caller"));
     }
 }

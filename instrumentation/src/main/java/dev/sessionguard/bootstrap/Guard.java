@@ -220,11 +220,77 @@ public final class Guard {
     // ---------------------------------------------------------------- one session, two threads
 
     /**
-     * Marks {@code session} as having a commit, rollback or flush in progress on this thread, so that a
-     * close() or rollback() from another thread waits for it ({@link #awaitOthers}). Returns true when this
-     * call registered it (and must call {@link #notBusy}); false when it was already registered (a flush
-     * inside this thread's commit) or when the session is busy on another thread (two threads committing
-     * one session: neither waits for the other, as without the agent). Normal path: one map insert.
+     * commit(), rollback() or close() of a session: when another thread is inside commit, rollback, close or
+     * flush of the same session, waits until that call ends, at most closeWaitMs (close.waited, reason
+     * concurrent); then marks the session busy for this thread, so that the next one waits for this call.
+     * Wait and mark are one step (a map insert that fails while another thread holds the session), so two
+     * threads never both go ahead. Only a thread's outermost guarded call waits, and never while it holds a
+     * session busy itself: waits never nest and never form a cycle, and each is bounded. Returns true when
+     * this call marked the session (and must call {@link #notBusy}).
+     */
+    public static boolean acquire(int flags, Object session, Object self, String site) {
+        if ((flags & OUTER) == 0 || session == null) {
+            return false;
+        }
+        Shield mine = SHIELD.get();
+        long start = 0;
+        boolean interrupted = false;
+        while (true) {
+            Shield other = BUSY.putIfAbsent(session, mine);
+            if (other == null) {
+                synchronized (mine) {
+                    mine.busySession = session;
+                }
+                break;
+            }
+            if (other == mine || mine.busySession != null) {
+                return false; // this thread's own call (flush inside commit), or it holds another session
+            }
+            String op = site.substring(site.lastIndexOf('#') + 1);
+            if (mode != MODE_PROTECT) {
+                record(Events.CLOSE_WAITED, Events.CONCURRENT, EventLog.WARN, false, self, site, null,
+                        op + " while another thread is inside commit, rollback, close or flush of the same session");
+                return false;
+            }
+            if (start == 0) {
+                start = System.nanoTime();
+            }
+            long left = start + closeWaitNanos - System.nanoTime();
+            boolean ended = false;
+            synchronized (other) {
+                long round = other.busyRound;
+                while (!(ended = other.busySession != session || other.busyRound != round) && left > 0 && !interrupted) {
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(other, left);
+                    } catch (InterruptedException e) {
+                        interrupted = true; // an interrupt past shieldMaxMs: stop waiting, keep it for the caller
+                    }
+                    left = start + closeWaitNanos - System.nanoTime();
+                }
+            }
+            long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            if (!ended) {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                record(Events.CLOSE_WAITED, Events.CONCURRENT, EventLog.WARN, true, self, site, null, op
+                        + " gave up waiting after " + waitedMs + " ms (closeWaitMs) for another thread's call on the same session");
+                return false;
+            }
+            record(Events.CLOSE_WAITED, Events.CONCURRENT, EventLog.WARN, true, self, site, null,
+                    op + " waited " + waitedMs + " ms for another thread's commit, rollback, close or flush of the same session");
+            // try again: the session is free now, unless a third thread took it first
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return true;
+    }
+
+    /**
+     * flush(): marks the session busy for this thread without waiting (a close() or rollback() from another
+     * thread waits for it). False when it was marked already (a flush inside this thread's commit) or is
+     * busy on another thread. Normal path: one map insert.
      */
     public static boolean busy(Object session) {
         if (mode == MODE_OFF || session == null) {
@@ -240,7 +306,7 @@ public final class Guard {
         return true;
     }
 
-    /** Ends what {@link #busy} began and wakes a thread waiting in {@link #awaitOthers}. */
+    /** Ends what {@link #acquire} or {@link #busy} began and wakes the threads waiting for it. */
     public static void notBusy(Object session) {
         Shield s = SHIELD.get();
         BUSY.remove(session, s);
@@ -251,71 +317,23 @@ public final class Guard {
         }
     }
 
-    /**
-     * close() or rollback() on {@code session}: when another thread is inside commit, rollback or flush on
-     * it, waits until that call ends, at most closeWaitMs (close.waited, reason concurrent). Only the
-     * outermost guarded call of a thread waits, and a thread that waits holds no session of its own busy,
-     * so waits never nest and never form a cycle; each is bounded.
-     */
-    public static void awaitOthers(int flags, Object session, Object self, String site) {
-        if ((flags & OUTER) == 0 || session == null) {
-            return;
-        }
-        Shield other = BUSY.get(session);
-        if (other == null) {
-            return;
-        }
-        Shield mine = SHIELD.get();
-        if (other == mine || mine.busySession != null) {
-            return;
-        }
-        String op = site.endsWith("#rollback") ? "rollback" : "close";
-        if (mode != MODE_PROTECT) {
-            record(Events.CLOSE_WAITED, Events.CONCURRENT, EventLog.WARN, false, self, site, null,
-                    op + " while another thread is inside commit, rollback or flush of the same session");
-            return;
-        }
-        long start = System.nanoTime();
-        long deadline = start + closeWaitNanos;
-        boolean interrupted = false;
-        boolean ended;
-        synchronized (other) {
-            long round = other.busyRound;
-            while (!(ended = other.busySession != session || other.busyRound != round)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(other, left);
-                } catch (InterruptedException e) {
-                    // an interrupt past shieldMaxMs: stop waiting, keep it for the caller
-                    interrupted = true;
-                    break;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        record(Events.CLOSE_WAITED, Events.CONCURRENT, EventLog.WARN, true, self, site, null,
-                ended ? op + " waited " + waitedMs + " ms for another thread's commit, rollback or flush of the same session"
-                      : op + " gave up waiting after " + waitedMs + " ms (closeWaitMs) for another thread's commit, rollback or flush of the same session");
+    /** Sessions marked busy now (0 when idle): for tests and the report. */
+    public static int busySessions() {
+        return BUSY.size();
     }
 
     // ---------------------------------------------------------------- silent rollback
 
     /**
-     * {@code Transaction.commit()} returned normally on a transaction that was marked rollback-only when it
-     * began: Hibernate rolled the work back and told nobody. Logged at ERROR (commit.silentRollback). True
+     * {@code Transaction.commit()} returned normally on a transaction that could not commit: it was marked
+     * rollback-only when commit() began, or its connection was already gone. Hibernate told nobody. Logged at ERROR (commit.silentRollback). True
      * when the option {@code silentRollback=throw} asks the advice to turn it into an exception.
      */
-    public static boolean silentRollback(Object self, String site, String entities) {
+    public static boolean silentRollback(Object self, String site, String why, String entities) {
         boolean raise = mode == MODE_PROTECT && silentRollbackThrows;
         record(Events.COMMIT_SILENT_ROLLBACK, isShuttingDown() ? Events.SHUTDOWN : Events.STATE, EventLog.ERROR, raise,
-                self, site, null, "commit() returned normally but the transaction was marked rollback-only and was rolled back: "
-                        + "nothing of it is in the database" + (entities == null ? "" : "; entities in the session: " + entities)
+                self, site, null, "commit() returned normally but did not commit: " + why
+                        + "; nothing of the transaction is in the database" + (entities == null ? "" : "; entities in the session: " + entities)
                         + (raise ? "; thrown to the caller (silentRollback=throw)" : ""));
         return raise;
     }

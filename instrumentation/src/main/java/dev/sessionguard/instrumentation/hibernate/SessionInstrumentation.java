@@ -49,21 +49,29 @@ public final class SessionInstrumentation implements Target {
         public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                     @Advice.FieldValue("closed") boolean closed,
                                     @Advice.Local("sgFlags") int flags,
+                                    @Advice.Local("sgBusy") boolean busy,
                                     @Advice.Local("sgRelease") boolean release) {
             flags = Guard.enter();
             // another thread inside commit/rollback/flush of this session: let it finish first (close.waited)
-            Guard.awaitOthers(flags, self, self, site);
+            busy = Guard.acquire(flags, self, self, site);
+            boolean factoryClosed = Guard.decides(flags) && ((org.hibernate.Session) self).getSessionFactory().isClosed();
+            // "closed" was read before acquire() may have waited for another thread's close: with the factory
+            // open, isOpen() tells the same, read now
+            boolean alreadyClosed = closed || (Guard.decides(flags) && !factoryClosed && !((org.hibernate.Session) self).isOpen());
             // the factory is closed, so Hibernate's close() will do nothing: the connection would stay checked out
-            release = !closed && Guard.decides(flags)
-                    && ((org.hibernate.Session) self).getSessionFactory().isClosed();
-            return Guard.skipClose(flags, closed, self, site);
+            release = !alreadyClosed && factoryClosed;
+            return Guard.skipClose(flags, alreadyClosed, self, site);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.Local("sgFlags") int flags,
+                                @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Local("sgRelease") boolean release,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
+            if (busy) {
+                Guard.notBusy(self);
+            }
             if (release && thrown == null && Guard.release(self, site)) {
                 try {
                     // the part of close() that matters here, and that works with the factory gone (5.6 to 7.4):

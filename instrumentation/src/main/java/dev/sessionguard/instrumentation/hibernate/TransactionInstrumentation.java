@@ -11,9 +11,9 @@ import net.bytebuddy.dynamic.DynamicType;
 /**
  * Hibernate 5.2 to 7.x {@code TransactionImpl}: rollback() is skipped when the status cannot be rolled
  * back and its failures on a dead connection, at shutdown or under an interrupt are swallowed; commit()
- * failures are logged and always reach the caller. Both run behind the interrupt shield, mark their
- * session busy (a close() or rollback() from another thread waits for them), and a rollback() from
- * another thread waits for the one in progress. A commit() that begins on a transaction marked
+ * failures are logged and always reach the caller. Both run behind the interrupt shield; both wait
+ * while another thread is inside commit, rollback, close or flush of the same session, then mark it busy
+ * themselves, so calls from two threads on one session run one after the other (bounded by closeWaitMs). A commit() that begins on a transaction marked
  * rollback-only and returns normally rolled the work back silently: commit.silentRollback.
  */
 public final class TransactionInstrumentation implements Target {
@@ -47,9 +47,8 @@ public final class TransactionInstrumentation implements Target {
                                     @Advice.Local("sgFlags") int flags,
                                     @Advice.Local("sgBusy") boolean busy) {
             flags = Guard.enter();
-            // another thread inside commit/rollback/flush of this session: wait for it, then read the status
-            Guard.awaitOthers(flags, session, self, site);
-            busy = Guard.busy(session);
+            // another thread inside commit/rollback/close/flush of this session: wait for it, then read the status
+            busy = Guard.acquire(flags, session, self, site);
             return Guard.skipRollback(flags, ((org.hibernate.Transaction) self).getStatus(), self, site);
         }
 
@@ -68,16 +67,34 @@ public final class TransactionInstrumentation implements Target {
 
     public static final class CommitAdvice {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        public static void enter(@Advice.This Object self,
+        public static void enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                  @Advice.FieldValue("session") Object session,
+                                 @Advice.FieldValue("transactionCoordinator") Object coordinator,
                                  @Advice.Local("sgFlags") int flags,
                                  @Advice.Local("sgBusy") boolean busy,
                                  @Advice.Local("sgMarked") boolean marked,
+                                 @Advice.Local("sgWhy") String why,
                                  @Advice.Local("sgEntities") String entities) {
             flags = Guard.enter();
-            busy = Guard.busy(session);
-            marked = Guard.decides(flags)
-                    && ((org.hibernate.Transaction) self).getStatus() == org.hibernate.resource.transaction.spi.TransactionStatus.MARKED_ROLLBACK;
+            // a rollback or close of this session in progress on another thread: wait for it
+            busy = Guard.acquire(flags, session, self, site);
+            if (Guard.decides(flags)) {
+                org.hibernate.resource.transaction.spi.TransactionStatus status = ((org.hibernate.Transaction) self).getStatus();
+                if (status == org.hibernate.resource.transaction.spi.TransactionStatus.MARKED_ROLLBACK) {
+                    marked = true;
+                    why = "the transaction was marked rollback-only";
+                } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE
+                        && !((org.hibernate.resource.transaction.spi.TransactionCoordinator) coordinator)
+                                .getTransactionCoordinatorBuilder().isJta()
+                        && !((org.hibernate.engine.spi.SharedSessionContractImplementor) session)
+                                .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected()) {
+                    // a JDBC transaction holds its connection from begin() to the end; without it, commit() commits
+                    // nothing (Hibernate released it mid-transaction: the factory closed during a statement)
+                    marked = true;
+                    why = "the transaction's JDBC connection was released before commit (its session's factory was"
+                            + " closed during a statement), so its work was rolled back by the pool";
+                }
+            }
             if (marked) {
                 try {
                     // what the rollback will lose, where Hibernate knows it: the entities of the session
@@ -99,14 +116,15 @@ public final class TransactionInstrumentation implements Target {
                                 @Advice.Local("sgFlags") int flags,
                                 @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Local("sgMarked") boolean marked,
+                                @Advice.Local("sgWhy") String why,
                                 @Advice.Local("sgEntities") String entities,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
             if (busy) {
                 Guard.notBusy(session);
             }
-            if (marked && thrown == null && Guard.silentRollback(self, site, entities)) {
-                thrown = new org.hibernate.TransactionException("Transaction was marked for rollback only and was rolled back,"
-                        + " not committed (reported by SessionGuard, silentRollback=throw)");
+            if (marked && thrown == null && Guard.silentRollback(self, site, why, entities)) {
+                thrown = new org.hibernate.TransactionException("commit() did not commit: " + why
+                        + " (reported by SessionGuard, silentRollback=throw)");
             }
             thrown = Guard.exit(flags, self, site, thrown);
         }

@@ -52,8 +52,13 @@ final class Db {
     }
 
     HikariDataSource pool(int size) {
+        return pool(size, null);
+    }
+
+    /** A pool whose URL carries extra driver parameters ({@code socketTimeout=1}). */
+    HikariDataSource pool(int size, String urlParameters) {
         HikariConfig c = new HikariConfig();
-        c.setJdbcUrl(url);
+        c.setJdbcUrl(urlParameters == null ? url : url + (url.contains("?") ? "&" : "?") + urlParameters);
         c.setUsername(user);
         c.setPassword(System.getProperty("sg.pg.password", ""));
         c.setMaximumPoolSize(size);

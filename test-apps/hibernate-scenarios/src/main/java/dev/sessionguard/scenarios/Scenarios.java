@@ -583,6 +583,8 @@ public final class Scenarios {
         result.put("locks", String.valueOf(db.locksOf(backend)));
         result.put("rowFree", db.rowFree(1));
         sf = null;
+        // what a leaked connection costs until the process ends; closing the pool aborts it, so the table can go
+        pool.close();
     }
 
     // ------------------------------------------------------------------ 16, 17 (issue 4)

@@ -281,8 +281,13 @@ class ProtectionScenariosTest {
 
     private void concurrentCallDuringCommit(String scenario, String title, String db) throws Exception {
         Outcome[] o = both(scenario, db);
-        assertNotEquals(NONE, o[0].get("commit"), "without the agent B ends A's transaction under its commit: " + o[0]);
-        assertEquals("0", o[0].get("rows"), o[0].toString());
+        // without the agent B ends A's transaction under its commit (A's commit fails, its rows are lost), or,
+        // where Hibernate guards the COMMITTING status (7.x, rollback), B's cleanup call throws
+        assertTrue(!o[0].get("commit").equals(NONE) || !o[0].get("other").equals(NONE),
+                "without the agent the call from B breaks A's commit or throws: " + o[0]);
+        if (!o[0].get("commit").equals(NONE)) {
+            assertEquals("0", o[0].get("rows"), o[0].toString());
+        }
         assertEquals(NONE, o[1].get("commit"), "A's commit completes: " + o[1]);
         assertEquals("3", o[1].get("rows"), "A's rows are in the database");
         assertEquals(NONE, o[1].get("other"), "B's call went through after A's commit");
@@ -290,7 +295,7 @@ class ProtectionScenariosTest {
         assertEquals(1, o[1].event("close.waited"), o[1].toString());
         assertEquals("0", o[1].get("active"));
         matrix(title, db,
-                "A's commit: " + o[0].get("commit") + "; B " + o[0].get("otherState") + "; rows " + o[0].get("rows"),
+                "A's commit: " + o[0].get("commit") + "; B " + o[0].get("otherState") + ", B saw " + o[0].get("other") + "; rows " + o[0].get("rows"),
                 "A's commit: " + o[1].get("commit") + "; B " + o[1].get("otherState") + "; rows " + o[1].get("rows") + " (close.waited)");
     }
 
@@ -304,7 +309,7 @@ class ProtectionScenariosTest {
         assertEquals(o[0].get("caller"), o[1].get("caller"));
         assertEquals("true", o[1].get("acknowledged"));
         assertEquals(1, o[1].event("commit.silentRollback"), o[1].toString());
-        assertTrue(o[1].stderr.contains("ERROR sessionguard - commit.silentRollback") || o[1].stderr.contains("SEVERE: commit.silentRollback"),
+        assertTrue(o[1].stderr.contains("ERROR sessionguard - commit.silentRollback") || o[1].stderr.contains("SEVERE: [sessionguard] commit.silentRollback"),
                 "logged at ERROR: " + Fork.tail(o[1].stderr));
         Outcome raise = Fork.run(MAIN, "s18", db, true, "silentRollback=throw");
         assertEquals("false", raise.get("acknowledged"), raise.toString());

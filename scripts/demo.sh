@@ -2,22 +2,40 @@
 # The demo: a legacy Hibernate order service on embedded H2 goes through a shutdown-and-interrupt storm,
 # once without SessionGuard and once with it, and the two outcomes are printed side by side.
 #   scripts/demo.sh            build what is missing, run legacy-h2 without and with the agent
-#   scripts/demo.sh --app NAME run another app (only legacy-h2 exists so far)
+#   scripts/demo.sh --app NAME run another app: legacy-h2 (default, embedded H2) or jdbc-worker
+#                              (plain JDBC on MariaDB; --pool dbcp2|c3p0, --storm kill|poolclose|cancel|exit|random)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 APP=legacy-h2
+POOL=c3p0
+STORM=kill
 while [ $# -gt 0 ]; do
   case "$1" in
     --app) APP="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    --pool) POOL="${2:-}"; shift 2 ;;
+    --storm) STORM="${2:-}"; shift 2 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
-if [ ! -d "test-apps/$APP" ]; then
-  echo "no app '$APP'; available: $(cd test-apps && ls -d legacy-* 2>/dev/null | tr '\n' ' ')" >&2
-  exit 2
-fi
+case "$APP" in
+  legacy-h2)
+    MAIN=dev.sessionguard.demo.LegacyOrderService; ARGS=(); VERIFY=dev.sessionguard.demo.Verify ;;
+  jdbc-worker)
+    MAIN=dev.sessionguard.apps.JdbcWorker; ARGS=("$POOL" "$STORM" "${SEED:-20261128}"); VERIFY=
+    if ! (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+      echo "jdbc-worker needs MariaDB on 127.0.0.1:3306 (user root, empty password, database test), and nothing answers there." >&2
+      echo "Start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd" >&2
+      exit 3
+    fi ;;
+  hikari-postgres|spring-boot-legacy)
+    echo "app '$APP' is planned (issue #5) but not built yet; available: legacy-h2, jdbc-worker" >&2
+    exit 2 ;;
+  *)
+    echo "no app '$APP'; available: legacy-h2, jdbc-worker" >&2
+    exit 2 ;;
+esac
 
 AGENT=agent/target/sessionguard-agent.jar
 CP_FILE=test-apps/$APP/target/classpath.txt
@@ -34,8 +52,10 @@ run() { # run <label> <dir> [agent flag]
   local label=$1 dir=$2; shift 2
   echo "== $label"
   local start=$(date +%s)
-  "$JAVA" "$@" -cp "$CP" dev.sessionguard.demo.LegacyOrderService "$dir" 2>"$dir/stderr.log" | tee "$dir/stdout.log"
-  "$JAVA" -cp "$CP" dev.sessionguard.demo.Verify "$dir" 2>>"$dir/stderr.log"
+  "$JAVA" "$@" -cp "$CP" "$MAIN" "$dir" ${ARGS[@]+"${ARGS[@]}"} 2>"$dir/stderr.log" | grep -v '^RESULT ' | tee "$dir/stdout.log"
+  if [ -n "$VERIFY" ]; then
+    "$JAVA" -cp "$CP" "$VERIFY" "$dir" 2>>"$dir/stderr.log"
+  fi
   echo "   done in $(( $(date +%s) - start )) s"
 }
 run "without SessionGuard" "$OUT/without"

@@ -41,7 +41,7 @@ class ConcurrencyTest {
     @ParameterizedTest(name = "concurrency: {0}")
     @ValueSource(strings = {"herd", "leak", "race", "interleaved", "timeouts", "nested", "exhaustion", "cascade", "growth", "order"})
     void concurrency(String test) throws Exception {
-        int reps = test.equals("growth") ? 1 : REPS;
+        int reps = REPS;
         Outcome plain = run(test, 1, false, "");
         Outcome agent = run(test, reps, true, "silentRollback=throw");
         assertEquals(reps + " of " + reps, agent.get("passed"), agent.get("firstFailure") + " (seed " + SEED + ")");

@@ -2,8 +2,9 @@
 # The demo: a legacy Hibernate order service on embedded H2 goes through a shutdown-and-interrupt storm,
 # once without SessionGuard and once with it, and the two outcomes are printed side by side.
 #   scripts/demo.sh            build what is missing, run legacy-h2 without and with the agent
-#   scripts/demo.sh --app NAME run another app: legacy-h2 (default, embedded H2) or jdbc-worker
-#                              (plain JDBC on MariaDB; --pool dbcp2|c3p0, --storm kill|poolclose|cancel|exit|random)
+#   scripts/demo.sh --app NAME run another app: legacy-h2 (default, embedded H2), jdbc-worker (plain JDBC,
+#                              MariaDB), hikari-postgres (Hibernate 6.6, PostgreSQL), spring-boot-legacy (Boot 2.7,
+#                              PostgreSQL); --storm kill|poolclose|exit|cancel|shutdownNow|random, --pool dbcp2|c3p0
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,7 +16,7 @@ while [ $# -gt 0 ]; do
     --app) APP="${2:-}"; shift 2 ;;
     --pool) POOL="${2:-}"; shift 2 ;;
     --storm) STORM="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -24,18 +25,22 @@ case "$APP" in
     MAIN=dev.sessionguard.demo.LegacyOrderService; ARGS=(); VERIFY=dev.sessionguard.demo.Verify ;;
   jdbc-worker)
     MAIN=dev.sessionguard.apps.JdbcWorker; ARGS=("$POOL" "$STORM" "${SEED:-20261128}"); VERIFY=
-    if ! (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
-      echo "jdbc-worker needs MariaDB on 127.0.0.1:3306 (user root, empty password, database test), and nothing answers there." >&2
-      echo "Start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd" >&2
-      exit 3
-    fi ;;
+    NEEDS="MariaDB on 127.0.0.1:3306 (user root, empty password, database test)"; PORT=3306
+    START="start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd" ;;
   hikari-postgres|spring-boot-legacy)
-    echo "app '$APP' is planned (issue #5) but not built yet; available: legacy-h2, jdbc-worker" >&2
-    exit 2 ;;
+    if [ "$APP" = hikari-postgres ]; then MAIN=dev.sessionguard.apps.HikariPostgres; else MAIN=dev.sessionguard.apps.shop.LegacyShop; fi
+    ARGS=("$STORM" "${SEED:-20261128}"); VERIFY=
+    NEEDS="PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth, database test)"; PORT=5432
+    START="pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start" ;;
   *)
-    echo "no app '$APP'; available: legacy-h2, jdbc-worker" >&2
+    echo "no app '$APP'; available: legacy-h2, jdbc-worker, hikari-postgres, spring-boot-legacy" >&2
     exit 2 ;;
 esac
+if [ -n "${PORT:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then
+  echo "$APP needs $NEEDS, and nothing answers there." >&2
+  echo "Start it with: $START" >&2
+  exit 3
+fi
 
 AGENT=agent/target/sessionguard-agent.jar
 CP_FILE=test-apps/$APP/target/classpath.txt

@@ -57,7 +57,7 @@ run() { # run <label> <dir> [agent flag]
   local label=$1 dir=$2; shift 2
   echo "== $label"
   local start=$(date +%s)
-  "$JAVA" "$@" -cp "$CP" "$MAIN" "$dir" ${ARGS[@]+"${ARGS[@]}"} 2>"$dir/stderr.log" | grep -v '^RESULT ' | tee "$dir/stdout.log"
+  "$JAVA" "$@" -cp "$CP" "$MAIN" "$dir" ${ARGS[@]+"${ARGS[@]}"} 2>"$dir/stderr.log" | tee "$dir/stdout.log" | grep -E '^(  \.\.|seed )' || true
   if [ -n "$VERIFY" ]; then
     "$JAVA" -cp "$CP" "$VERIFY" "$dir" 2>>"$dir/stderr.log"
   fi
@@ -77,7 +77,12 @@ echo
 echo "What the agent did (events from $OUT/with/report.json):"
 grep -E '"[a-zA-Z.]+/?[a-z]*": [1-9]' "$OUT/with/report.json" | grep '/' | sed 's/[",]//g; s/^ */  /'
 echo
-echo "Without the agent, the service's log said (first lines of $OUT/without/stderr.log):"
-grep -E "^(ERROR|SEVERE|WARNING|WARN):" "$OUT/without/stderr.log" | sort | uniq -c | sort -rn | head -n 3 | cut -c1-180 | sed 's/^/  /' || true
+echo "Without the agent, the service's log said (most frequent errors in $OUT/without/):"
+cat "$OUT/without/stderr.log" "$OUT/without/stdout.log" 2>/dev/null \
+  | grep -E "^(ERROR|SEVERE|WARNING|WARN):| ERROR [0-9]+ --- " | sed -E 's/^.* ERROR [0-9]+ --- \[[^]]*\] [^ ]+ *: /ERROR: /' \
+  | sort | uniq -c | sort -rn | head -n 3 | cut -c1-180 | sed 's/^/  /' || true
 echo "With it, the agent logged (logger 'sessionguard'):"
-grep -E "\[sessionguard\] [a-z]+\.[a-zA-Z]+ reason" "$OUT/with/stderr.log" | sed 's/ thread=.*//' | sort | uniq -c | head -n 6 | cut -c1-200 || true
+# java.util.logging writes "[sessionguard] kind reason=..." to stderr; an app with SLF4J (Spring's logback) logs
+# "... sessionguard : kind reason=..." to its own console
+cat "$OUT/with/stderr.log" "$OUT/with/stdout.log" 2>/dev/null | grep -E "sessionguard\]? *:? [a-z]+\.[a-zA-Z]+ reason" \
+  | sed 's/ thread=.*//; s/ exception=.*//; s/^.*sessionguard\]* *:* */  /' | sort | uniq -c | head -n 6 | cut -c1-200 || true

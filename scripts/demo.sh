@@ -5,24 +5,32 @@
 #   scripts/demo.sh --app NAME run another app: legacy-h2 (default, embedded H2), jdbc-worker (plain JDBC,
 #                              MariaDB), hikari-postgres (Hibernate 6.6, PostgreSQL), spring-boot-legacy (Boot 2.7,
 #                              PostgreSQL); --storm kill|poolclose|exit|cancel|shutdownNow|random, --pool dbcp2|c3p0
+#                              (legacy-h2 with --storm runs under that storm instead of the demo's fixed one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 APP=legacy-h2
 POOL=c3p0
 STORM=kill
+STORM_SET=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --app) APP="${2:-}"; shift 2 ;;
     --pool) POOL="${2:-}"; shift 2 ;;
-    --storm) STORM="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    --storm) STORM="${2:-}"; STORM_SET=1; shift 2 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
 case "$APP" in
   legacy-h2)
-    MAIN=dev.sessionguard.demo.LegacyOrderService; ARGS=(); VERIFY=dev.sessionguard.demo.Verify ;;
+    if [ "$STORM_SET" = 1 ]; then
+      # the same service under one storm of the app kit (shutdownNow, cancel, exit, poolclose, random)
+      MAIN=dev.sessionguard.demo.LegacyH2Storms; ARGS=("$STORM" "${SEED:-20261128}"); VERIFY=
+    else
+      # the demo: the fixed two-step storm (shutdownNow, then System.exit), the database read afterwards
+      MAIN=dev.sessionguard.demo.LegacyOrderService; ARGS=(); VERIFY=dev.sessionguard.demo.Verify
+    fi ;;
   jdbc-worker)
     MAIN=dev.sessionguard.apps.JdbcWorker; ARGS=("$POOL" "$STORM" "${SEED:-20261128}"); VERIFY=
     NEEDS="MariaDB on 127.0.0.1:3306 (user root, empty password, database test)"; PORT=3306

@@ -169,8 +169,9 @@ public final class LegacyOrderService {
                 return null;
             });
         }
-        exportersInTx.await();
-        checkoutPaused.await();
+        if (!exportersInTx.await(60, TimeUnit.SECONDS) || !checkoutPaused.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the workers never got where the storm hits (is " + dir + " a fresh directory?)");
+        }
         step("storm 1: exporterPool.shutdownNow() interrupts 4 workers inside their transactions");
         stormed = true;
         exporterPool.shutdownNow();

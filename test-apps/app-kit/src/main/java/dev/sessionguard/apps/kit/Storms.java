@@ -74,6 +74,16 @@ public final class Storms {
 
         /** The table the orders go to. */
         String table();
+
+        /** False for an embedded database, which has no backend to end: "kill" does not apply, "random" cancels instead. */
+        default boolean canKill() {
+            return true;
+        }
+
+        /** Whether the application can still use its database ("yes", or "no (why)"); null: ask {@link #direct}. */
+        default String usable() {
+            return null;
+        }
     }
 
     /** Handed to an order that is to stop inside its transaction until the storm is over. */
@@ -195,6 +205,9 @@ public final class Storms {
                 close();
                 break;
             case "kill":
+                if (!service.canKill()) {
+                    throw new IllegalArgumentException("storm kill does not apply to this app: its database is embedded");
+                }
                 for (int w = 0; w < workers; w++) {
                     kill(backends.get(w));
                 }
@@ -203,6 +216,9 @@ public final class Storms {
                 int killed = random.nextInt(workers);
                 for (int w = 0; w < workers; w++) {
                     int pick = w == killed ? 0 : random.nextInt(3);
+                    if (pick == 0 && !service.canKill()) {
+                        pick = 1; // nothing to kill in an embedded database: cancel instead
+                    }
                     step("  worker " + w + ": " + (pick == 0 ? "kill" : pick == 1 ? "cancel" : "nothing"));
                     if (pick == 0) {
                         kill(backends.get(w));
@@ -301,7 +317,8 @@ public final class Storms {
             s.put("callersSaw", callers.isEmpty() ? "none" : callers.toString());
         }
         s.put("checkedOut", service.checkedOut());
-        s.put("usable", usable);
+        String own = service.usable();
+        s.put("usable", own != null ? own : usable);
         s.put("exit", exit);
         StringBuilder b = new StringBuilder();
         s.forEach((k, v) -> b.append("RESULT ").append(k).append('=').append(v).append('\n'));

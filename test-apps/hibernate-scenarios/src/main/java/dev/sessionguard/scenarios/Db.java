@@ -68,7 +68,19 @@ final class Db {
     }
 
     SessionFactory sessionFactory(javax.sql.DataSource ds, boolean jpaCompliance) {
+        return sessionFactory(ds, jpaCompliance, false);
+    }
+
+    /** With {@code mapped}, {@link OrderRow} is an entity on this run's table (orm.xml: no annotations, so javax and jakarta alike). */
+    SessionFactory sessionFactory(javax.sql.DataSource ds, boolean jpaCompliance, boolean mapped) {
         Configuration cfg = new Configuration();
+        if (mapped) {
+            String ormXml = "<entity-mappings xmlns=\"http://xmlns.jcp.org/xml/ns/persistence/orm\" version=\"2.2\">"
+                    + "<entity class=\"" + OrderRow.class.getName() + "\" access=\"FIELD\" metadata-complete=\"true\">"
+                    + "<table name=\"" + table + "\"/><attributes><id name=\"id\"/><basic name=\"item\"/></attributes>"
+                    + "</entity></entity-mappings>";
+            cfg.addInputStream(new java.io.ByteArrayInputStream(ormXml.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
         Properties p = cfg.getProperties();
         p.put("hibernate.connection.datasource", ds);
         if (jpaCompliance) {

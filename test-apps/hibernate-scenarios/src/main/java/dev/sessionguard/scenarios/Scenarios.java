@@ -56,7 +56,8 @@ public final class Scenarios {
         // s2, s6 and s10 are the JPA-bootstrap services: JPA compliance is on there by default
         boolean jpa = name.equals("s2") || name.equals("s6") || name.equals("s10");
         // s16/s17 stop a thread inside commit() with a hook on the pool's connections
-        sf = db.sessionFactory(name.equals("s16") || name.equals("s17") ? Hooks.hooked(pool) : pool, jpa);
+        // s18 persists an entity, so the silent rollback can name what it lost
+        sf = db.sessionFactory(name.equals("s16") || name.equals("s17") ? Hooks.hooked(pool) : pool, jpa, name.equals("s18"));
         switch (name) {
             case "s1": interruptedWorkerCleanup(); break;
             case "s2": rollbackAfterCommitInFinally(); break;
@@ -667,7 +668,8 @@ public final class Scenarios {
     private void silentRollback() {
         Session s = sf.openSession();
         Transaction tx = s.beginTransaction();
-        db.insert(s, 1);
+        s.persist(new OrderRow(1));
+        s.flush();
         sf.close();
         String audit = "none";
         try {

@@ -311,11 +311,14 @@ class ProtectionScenariosTest {
         assertEquals(1, o[1].event("commit.silentRollback"), o[1].toString());
         assertTrue(o[1].stderr.contains("ERROR sessionguard - commit.silentRollback") || o[1].stderr.contains("SEVERE: [sessionguard] commit.silentRollback"),
                 "logged at ERROR: " + Fork.tail(o[1].stderr));
+        // the line names what was lost: the entities the session held
+        assertTrue(o[1].stderr.contains("entities in the session: [" + OrderRow.class.getName() + "]"),
+                "entity names in the ERROR line: " + Fork.tail(o[1].stderr));
         Outcome raise = Fork.run(MAIN, "s18", db, true, "silentRollback=throw");
         assertEquals("false", raise.get("acknowledged"), raise.toString());
         assertTrue(raise.get("caller").startsWith("org.hibernate.TransactionException"), raise.toString());
         matrix("18 silent rollback", db,
                 "commit returned normally; acknowledged " + o[0].get("acknowledged") + "; rows " + o[0].get("rows"),
-                "the same, and commit.silentRollback at ERROR; with silentRollback=throw the caller gets " + raise.get("caller"));
+                "the same, and commit.silentRollback at ERROR naming the lost entity (OrderRow); with silentRollback=throw the caller gets " + raise.get("caller"));
     }
 }

@@ -31,8 +31,25 @@ public final class Cli {
                 }
                 return attach(args[1], args.length > 2 ? args[2] : "", out, err);
             case "detach":
+                if (args.length != 2) {
+                    err.println("usage: detach <pid>");
+                    return 2;
+                }
+                return detach(args[1], out, err);
             case "status":
+                if (args.length != 2) {
+                    err.println("usage: status <pid>");
+                    return 2;
+                }
+                return status(args[1], out, err);
+            case "mode":
+                if (args.length != 3) {
+                    err.println("usage: mode <pid> protect|observe|off");
+                    return 2;
+                }
+                return mode(args[1], args[2], out, err);
             case "list":
+                return list(out, err);
             case "scan":
                 err.println("'" + args[0] + "' is not available in SessionGuard " + Version.get() + " yet");
                 return 2;
@@ -58,35 +75,154 @@ public final class Cli {
                 + "  targets=hibernate,jdbc        what to instrument (both)\n"
                 + "  log=warn|info|debug|off       event log threshold, logger 'sessionguard' (warn)\n"
                 + "  report=FILE                   write the event counters as JSON when the JVM exits\n"
+                + "  jmx=on|off                    register the MBean " + SessionGuardMXBean.OBJECT_NAME + " (on)\n"
                 + "\n"
                 + "Commands:\n"
                 + "  attach <pid> [options]        load the agent into a running JVM\n"
+                + "  status <pid>                  mode, woven methods and event counters of a running JVM\n"
+                + "  mode <pid> protect|observe|off  switch the mode of a running agent (JMX)\n"
+                + "  detach <pid>                  take the agent out: the woven classes get their original bytecode back\n"
+                + "  list                          the JVMs on this machine and whether SessionGuard runs in them\n"
                 + "  --version                     print the version\n"
                 + "  --help                        this text\n";
     }
 
     private static int attach(String pid, String options, PrintStream out, PrintStream err) {
-        try {
-            File jar = new File(Cli.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Class<?> vmClass = Class.forName("com.sun.tools.attach.VirtualMachine");
-            Object vm = vmClass.getMethod("attach", String.class).invoke(null, pid);
-            try {
-                Method load = vmClass.getMethod("loadAgent", String.class, String.class);
-                load.invoke(vm, jar.getAbsolutePath(), options);
-            } finally {
-                vmClass.getMethod("detach").invoke(vm);
+        try (Vm vm = Vm.attach(pid)) {
+            String before = vm.installed();
+            vm.loadAgent(options);
+            String after = vm.installed();
+            if (before != null) {
+                out.println("SessionGuard was already running in " + pid + " (" + before + "); nothing changed");
+                return 0;
             }
-            out.println("SessionGuard attached to " + pid);
+            if (after == null) {
+                err.println("SessionGuard did not start in " + pid + ": see that JVM's standard error for the reason");
+                return 1;
+            }
+            out.println("SessionGuard attached to " + pid + " (" + after + ")");
             return 0;
-        } catch (ClassNotFoundException e) {
-            err.println("attach needs a JDK (module jdk.attach); this runtime has none");
-            return 1;
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            err.println("could not attach to " + pid + ": " + e.getCause());
-            return 1;
-        } catch (Exception e) {
-            err.println("could not attach to " + pid + ": " + e);
+        } catch (Vm.Failure e) {
+            err.println(e.getMessage());
             return 1;
         }
+    }
+
+    private static int detach(String pid, PrintStream out, PrintStream err) {
+        try (Vm vm = Vm.attach(pid)) {
+            if (vm.installed() == null) {
+                out.println("SessionGuard is not running in " + pid + "; nothing to detach");
+                return 1;
+            }
+            vm.loadAgent(SessionGuardAgent.DETACH);
+            if (vm.installed() != null) {
+                err.println("SessionGuard could not detach from " + pid + ": see that JVM's standard error");
+                return 1;
+            }
+            out.println("SessionGuard detached from " + pid + ": the woven classes have their original bytecode back");
+            return 0;
+        } catch (Vm.Failure e) {
+            err.println(e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int status(String pid, PrintStream out, PrintStream err) {
+        try (Vm vm = Vm.attach(pid)) {
+            String installed = vm.installed();
+            if (installed == null) {
+                out.println("SessionGuard is not running in " + pid);
+                return 1;
+            }
+            SessionGuardMXBean bean = vm.guard();
+            if (bean == null) {
+                out.println("SessionGuard " + installed + " runs in " + pid
+                        + "; no Hibernate or JDBC class has been woven yet, so its MBean is not registered yet");
+                return 0;
+            }
+            out.println("SessionGuard " + bean.getVersion() + " " + bean.getStartedAs() + " in " + pid);
+            out.println("mode:          " + bean.getMode());
+            out.println("options:       " + bean.getOptions());
+            String[] woven = bean.getInstrumented();
+            out.println("instrumented:  " + woven.length + " methods");
+            for (String m : woven) {
+                out.println("  " + m);
+            }
+            out.println("events:");
+            java.util.Map<String, Long> byReason = bean.getEventsByReason();
+            for (java.util.Map.Entry<String, Long> e : bean.getEvents().entrySet()) {
+                StringBuilder reasons = new StringBuilder();
+                for (java.util.Map.Entry<String, Long> r : byReason.entrySet()) {
+                    if (r.getKey().startsWith(e.getKey() + "/")) {
+                        reasons.append(reasons.length() == 0 ? "  (" : ", ")
+                                .append(r.getKey().substring(e.getKey().length() + 1)).append(' ').append(r.getValue());
+                    }
+                }
+                out.println(String.format("  %-22s %d%s", e.getKey(), e.getValue(), reasons.length() == 0 ? "" : reasons + ")"));
+            }
+            out.println("in progress:   " + bean.getShieldedCalls() + " shielded calls, " + bean.getBusySessions() + " busy sessions");
+            out.println("agent state:   " + bean.getStateSize() + " entries");
+            return 0;
+        } catch (Vm.Failure e) {
+            err.println(e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int mode(String pid, String mode, PrintStream out, PrintStream err) {
+        try (Vm vm = Vm.attach(pid)) {
+            if (vm.installed() == null) {
+                err.println("SessionGuard is not running in " + pid + "; attach it first");
+                return 1;
+            }
+            SessionGuardMXBean bean = vm.guard();
+            if (bean == null) {
+                err.println("SessionGuard runs in " + pid + " but its MBean is not registered (jmx=off, or no library class woven yet)");
+                return 1;
+            }
+            String before = bean.getMode();
+            try {
+                bean.setMode(mode);
+            } catch (RuntimeException e) {
+                Throwable cause = e;
+                while (cause.getCause() != null) {
+                    cause = cause.getCause();
+                }
+                err.println("mode not changed: " + cause.getMessage());
+                return 2;
+            }
+            out.println("SessionGuard in " + pid + ": mode " + before + " -> " + bean.getMode());
+            return 0;
+        } catch (Vm.Failure e) {
+            err.println(e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int list(PrintStream out, PrintStream err) {
+        try {
+            String self = java.lang.management.ManagementFactory.getRuntimeMXBean().getName().split("@")[0];
+            for (String[] jvm : Vm.list()) {
+                if (jvm[0].equals(self)) {
+                    continue;
+                }
+                String state;
+                try (Vm vm = Vm.attach(jvm[0])) {
+                    String installed = vm.installed();
+                    state = installed == null ? "-" : "SessionGuard " + installed;
+                } catch (Vm.Failure e) {
+                    state = "? (" + e.getMessage() + ")";
+                }
+                out.println(String.format("%-8s %-50s %s", jvm[0], jvm[1].isEmpty() ? "?" : abbreviate(jvm[1], 50), state));
+            }
+            return 0;
+        } catch (Vm.Failure e) {
+            err.println(e.getMessage());
+            return 1;
+        }
+    }
+
+    private static String abbreviate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 3) + "...";
     }
 }

@@ -78,7 +78,7 @@ final class GuardTransformer implements ClassFileTransformer {
                 }
                 log.debug("instrumented " + name);
                 if (!shieldTarget) {
-                    armShield();
+                    firstTargetWoven();
                 }
             }
             return result;
@@ -88,9 +88,20 @@ final class GuardTransformer implements ClassFileTransformer {
         }
     }
 
-    /** Instruments the shield's targets (Thread.interrupt) once, off the class-loading thread. */
-    private void armShield() {
-        if (shieldArmed || !hasShieldTargets()) {
+    /** Run once, off the class-loading thread, after the first library class is woven (JMX registration). */
+    void afterFirstTarget(Runnable r) {
+        afterFirstTarget = r;
+    }
+
+    private volatile Runnable afterFirstTarget;
+
+    /**
+     * The first library class is woven: instrument the shield's targets (Thread.interrupt), then run what
+     * waits for a library (the MBean), once, on a thread of its own: retransforming from inside a
+     * transform() callback is not allowed, and class loading there must stay short.
+     */
+    private void firstTargetWoven() {
+        if (shieldArmed) {
             return;
         }
         synchronized (this) {
@@ -99,8 +110,18 @@ final class GuardTransformer implements ClassFileTransformer {
             }
             shieldArmed = true;
         }
-        // retransforming from inside a transform() callback is not allowed: another thread does it
-        Thread t = new Thread(() -> retransformLoaded(true), "sessionguard-shield");
+        final Runnable after = afterFirstTarget;
+        if (!hasShieldTargets() && after == null) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            if (hasShieldTargets()) {
+                retransformLoaded(true);
+            }
+            if (after != null) {
+                after.run();
+            }
+        }, "sessionguard-init");
         t.setDaemon(true);
         t.start();
     }
@@ -130,6 +151,41 @@ final class GuardTransformer implements ClassFileTransformer {
                 log.warn("could not instrument the already loaded " + c.getName() + ": " + t, t);
             }
         }
+    }
+
+    /**
+     * After this transformer was removed: retransforms every loaded class it wove, which gives each its
+     * original bytecode back. Returns how many.
+     */
+    int restoreAll() {
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (byInternalName.containsKey(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+                loaded.add(c);
+            }
+        }
+        int restored = 0;
+        for (Class<?> c : loaded) {
+            try {
+                inst.retransformClasses(c);
+                if (wove(c.getName())) {
+                    restored++;
+                }
+            } catch (Throwable t) {
+                log.warn("could not restore " + c.getName() + ": " + t, t);
+            }
+        }
+        instrumented.clear();
+        return restored;
+    }
+
+    private boolean wove(String className) {
+        for (String m : instrumented) {
+            if (m.startsWith(className + "#")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Weaver weaver() {

@@ -11,29 +11,87 @@ import java.util.List;
 /** Everything that happens after the helper API is on the bootstrap class path. */
 final class Installer {
 
+    /** What one installation put in place, so that it can be inspected (JMX) and taken back (detach). */
+    static final class Installation {
+        final Instrumentation inst;
+        final Options options;
+        final boolean attached;
+        final LogSink log;
+        final GuardTransformer transformer;
+
+        Installation(Instrumentation inst, Options options, boolean attached, LogSink log, GuardTransformer transformer) {
+            this.inst = inst;
+            this.options = options;
+            this.attached = attached;
+            this.log = log;
+            this.transformer = transformer;
+        }
+    }
+
+    /** The installation in this JVM, or null. Guarded by Installer.class. */
+    private static Installation current;
+
     private Installer() {
     }
 
     static void install(Instrumentation inst, Options options, boolean attached) {
         List<Target> targets = new ArrayList<>();
         for (Target t : Targets.all()) {
+            // the shield's targets (Thread.interrupt) are woven in observe mode too, so that switching to
+            // protect at run time (JMX) defers interrupts; in observe mode they pass every interrupt through
             if (("hibernate".equals(t.group()) && options.hibernate) || ("jdbc".equals(t.group()) && options.jdbc)
-                    || ("shield".equals(t.group()) && options.shield && "protect".equals(options.mode))) {
+                    || ("shield".equals(t.group()) && options.shield)) {
                 targets.add(t);
             }
         }
         LogSink log = new LogSink(level(options.log));
         Report report = options.report == null ? null : new Report(options);
         GuardTransformer transformer = new GuardTransformer(inst, targets, log);
+        Installation installation = new Installation(inst, options, attached, log, transformer);
         if (report != null) {
             report.attach(transformer, log);
         }
         int mode = "observe".equals(options.mode) ? Guard.MODE_OBSERVE : Guard.MODE_PROTECT;
         Guard.configure(mode, options.shield, options.shieldMaxMs, options.closeWaitMs, options.silentRollbackThrows, log);
+        synchronized (Installer.class) {
+            current = installation;
+        }
+        if (!attached) {
+            // the MBean server waits until a library class is woven, on a thread of its own (see Jmx)
+            transformer.afterFirstTarget(() -> Jmx.register(installation));
+        }
         inst.addTransformer(transformer, true);
         // library classes loaded before us (always so when attached): transform them now
         transformer.retransformLoaded(false);
+        if (attached) {
+            Jmx.register(installation);
+        }
         log.info("SessionGuard " + Version.get() + " " + (attached ? "attached" : "started") + " (" + options + ")");
+    }
+
+    /**
+     * Takes the agent out of a running JVM: the mode goes to off first (calls that begin now pass through,
+     * calls in progress finish as they began), then the transformer is removed and every woven class is
+     * retransformed, which gives it back its original bytecode. The helper classes stay on the bootstrap
+     * class path, idle; the agent can be attached again. Returns what was done, for the attach client.
+     */
+    static String detach() {
+        Installation i;
+        synchronized (Installer.class) {
+            i = current;
+            current = null;
+        }
+        if (i == null) {
+            return "SessionGuard is not installed here";
+        }
+        Guard.setMode(Guard.MODE_OFF);
+        i.inst.removeTransformer(i.transformer);
+        int restored = i.transformer.restoreAll();
+        Jmx.unregister();
+        System.clearProperty(SessionGuardAgent.INSTALLED_PROPERTY);
+        String line = "SessionGuard " + Version.get() + " detached: " + restored + " classes have their original bytecode back";
+        i.log.info(line);
+        return line;
     }
 
     private static int level(String log) {

@@ -12,7 +12,7 @@ import java.util.Map;
  */
 final class Options {
 
-    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback"};
+    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback", "jmx"};
     static final String[] MODES = {"protect", "observe", "off"};
     static final String[] ON_OFF = {"on", "off"};
     static final String[] LOG_LEVELS = {"warn", "info", "debug", "off"};
@@ -29,6 +29,8 @@ final class Options {
     final String report;
     /** commit.silentRollback: log it at ERROR (default: the caller sees what it saw without the agent), or throw. */
     final boolean silentRollbackThrows;
+    /** Register the MBean dev.sessionguard:type=Guard (on by default). */
+    final boolean jmx;
 
     static final class InvalidOption extends Exception {
         InvalidOption(String message) {
@@ -43,6 +45,7 @@ final class Options {
         shieldMaxMs = millis(values, "shieldMaxMs", 2000);
         log = oneOf(values, "log", "warn", LOG_LEVELS);
         silentRollbackThrows = "throw".equals(oneOf(values, "silentRollback", "log", SILENT_ROLLBACK));
+        jmx = "on".equals(oneOf(values, "jmx", "on", ON_OFF));
         String targets = values.containsKey("targets") ? values.get("targets") : "hibernate,jdbc";
         boolean h = false;
         boolean j = false;
@@ -142,7 +145,7 @@ final class Options {
         return "mode=" + mode + ", shield=" + (shield ? "on" : "off") + ", closeWaitMs=" + closeWaitMs
                 + ", shieldMaxMs=" + shieldMaxMs + ", targets=" + (hibernate ? "hibernate" : "")
                 + (hibernate && jdbc ? "+" : "") + (jdbc ? "jdbc" : "") + ", log=" + log
-                + (silentRollbackThrows ? ", silentRollback=throw" : "")
+                + (silentRollbackThrows ? ", silentRollback=throw" : "") + (jmx ? "" : ", jmx=off")
                 + (report != null ? ", report=" + report : "");
     }
 }

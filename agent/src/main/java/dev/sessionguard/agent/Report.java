@@ -63,7 +63,7 @@ final class Report {
     String json() {
         StringBuilder b = new StringBuilder(512);
         b.append("{\n  \"version\": \"").append(Version.get()).append("\",\n");
-        b.append("  \"mode\": \"").append(options.mode).append("\",\n");
+        b.append("  \"mode\": \"").append(Jmx.modeName(Guard.mode())).append("\",\n");
         b.append("  \"events\": {");
         for (int k = 0; k < Events.KINDS.length; k++) {
             b.append(k == 0 ? "\n    " : ",\n    ").append('"').append(Events.KINDS[k]).append("\": ").append(Guard.count(k));

@@ -25,8 +25,19 @@ public final class SessionGuardAgent {
         start(args, inst, true);
     }
 
+    /** The agent argument with which the CLI's {@code detach} loads the agent into a JVM that has it. */
+    static final String DETACH = "command=detach";
+
     private static void start(String args, Instrumentation inst, boolean attached) {
         try {
+            if (attached && args != null && args.trim().equals(DETACH)) {
+                synchronized (SessionGuardAgent.class) {
+                    if (System.getProperty(INSTALLED_PROPERTY) != null) {
+                        Installer.detach();
+                    }
+                }
+                return;
+            }
             Options options;
             try {
                 options = Options.parse(args);

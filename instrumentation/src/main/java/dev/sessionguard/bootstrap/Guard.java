@@ -105,6 +105,14 @@ public final class Guard {
         return mode;
     }
 
+    /**
+     * Switches the mode of a running agent (JMX, detach). Safe at any moment: a call decides with the mode
+     * it entered under (its flags), so a call in progress finishes as it began.
+     */
+    public static void setMode(int newMode) {
+        mode = newMode;
+    }
+
     public static boolean shield() {
         return shield;
     }

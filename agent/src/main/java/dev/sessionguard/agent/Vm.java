@@ -1,0 +1,144 @@
+package dev.sessionguard.agent;
+
+import java.io.File;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import javax.management.JMX;
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+
+/**
+ * The CLI's view of another JVM, through the attach API (by reflection: the jar's bytecode is Java 8, where
+ * the API sits in tools.jar) and, for the counters and the mode, the MBean over the JVM's local JMX
+ * connector (started on demand, local connections only, as jcmd ManagementAgent.start_local does).
+ */
+final class Vm implements AutoCloseable {
+
+    /** One line for the user: what failed and why. */
+    static final class Failure extends Exception {
+        Failure(String message) {
+            super(message);
+        }
+    }
+
+    private final String pid;
+    private final Object vm;
+    private final Class<?> vmClass;
+    private JMXConnector connector;
+
+    private Vm(String pid, Object vm, Class<?> vmClass) {
+        this.pid = pid;
+        this.vm = vm;
+        this.vmClass = vmClass;
+    }
+
+    private static Class<?> vmClass() throws Failure {
+        try {
+            return Class.forName("com.sun.tools.attach.VirtualMachine");
+        } catch (ClassNotFoundException e) {
+            throw new Failure("this needs a JDK (module jdk.attach); the runtime at " + System.getProperty("java.home") + " has none");
+        }
+    }
+
+    static Vm attach(String pid) throws Failure {
+        if (!pid.matches("[0-9]+")) {
+            throw new Failure("'" + pid + "' is not a process id");
+        }
+        Class<?> c = vmClass();
+        try {
+            return new Vm(pid, c.getMethod("attach", String.class).invoke(null, pid), c);
+        } catch (InvocationTargetException e) {
+            throw new Failure("could not attach to " + pid + ": " + e.getCause()
+                    + " (is it a JVM of this user, and still running?)");
+        } catch (Exception e) {
+            throw new Failure("could not attach to " + pid + ": " + e);
+        }
+    }
+
+    /** pid and display name of every JVM of this user on this machine. */
+    static List<String[]> list() throws Failure {
+        Class<?> c = vmClass();
+        try {
+            List<String[]> jvms = new ArrayList<>();
+            for (Object d : (List<?>) c.getMethod("list").invoke(null)) {
+                Method id = d.getClass().getMethod("id");
+                Method name = d.getClass().getMethod("displayName");
+                id.setAccessible(true);
+                name.setAccessible(true);
+                jvms.add(new String[] {(String) id.invoke(d), String.valueOf(name.invoke(d))});
+            }
+            return jvms;
+        } catch (Exception e) {
+            throw new Failure("could not list the JVMs: " + e);
+        }
+    }
+
+    private Object call(String method, Class<?>[] types, Object... args) throws Failure {
+        try {
+            return vmClass.getMethod(method, types).invoke(vm, args);
+        } catch (InvocationTargetException e) {
+            throw new Failure(method + " on " + pid + " failed: " + e.getCause());
+        } catch (Exception e) {
+            throw new Failure(method + " on " + pid + " failed: " + e);
+        }
+    }
+
+    /** Loads this agent jar into the JVM with the given agent argument; returns when agentmain returned. */
+    void loadAgent(String options) throws Failure {
+        File jar;
+        try {
+            jar = new File(Cli.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (Exception e) {
+            throw new Failure("cannot locate the agent jar: " + e);
+        }
+        call("loadAgent", new Class<?>[] {String.class, String.class}, jar.getAbsolutePath(), options);
+    }
+
+    /** What the agent in that JVM says of itself ("version options"), or null when it is not running there. */
+    String installed() throws Failure {
+        Properties p = (Properties) call("getSystemProperties", new Class<?>[0]);
+        return p.getProperty(SessionGuardAgent.INSTALLED_PROPERTY);
+    }
+
+    /** The agent's MBean in that JVM, or null when it is not registered. */
+    SessionGuardMXBean guard() throws Failure {
+        try {
+            if (connector == null) {
+                String address = (String) call("startLocalManagementAgent", new Class<?>[0]);
+                connector = JMXConnectorFactory.connect(new JMXServiceURL(address));
+            }
+            MBeanServerConnection c = connector.getMBeanServerConnection();
+            ObjectName name = new ObjectName(SessionGuardMXBean.OBJECT_NAME);
+            if (!c.isRegistered(name)) {
+                return null;
+            }
+            return JMX.newMXBeanProxy(c, name, SessionGuardMXBean.class);
+        } catch (Failure e) {
+            throw e;
+        } catch (Exception e) {
+            throw new Failure("could not reach the JMX agent of " + pid + ": " + e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (connector != null) {
+                connector.close();
+            }
+        } catch (Exception e) {
+            // the JVM may be gone
+        }
+        try {
+            vmClass.getMethod("detach").invoke(vm);
+        } catch (Exception e) {
+            // the same
+        }
+    }
+}

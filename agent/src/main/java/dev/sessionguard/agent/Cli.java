@@ -51,8 +51,11 @@ public final class Cli {
             case "list":
                 return list(out, err);
             case "scan":
-                err.println("'" + args[0] + "' is not available in SessionGuard " + Version.get() + " yet");
-                return 2;
+                if (args.length < 2) {
+                    err.println("usage: scan <jar|war|dir>...");
+                    return 2;
+                }
+                return Scan.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
             default:
                 err.println("unknown command '" + args[0] + "'; try --help");
                 return 2;
@@ -83,6 +86,7 @@ public final class Cli {
                 + "  mode <pid> protect|observe|off  switch the mode of a running agent (JMX)\n"
                 + "  detach <pid>                  take the agent out: the woven classes get their original bytecode back\n"
                 + "  list                          the JVMs on this machine and whether SessionGuard runs in them\n"
+                + "  scan <jar|war|dir>...         which classes and methods would be woven, and the library versions found\n"
                 + "  --version                     print the version\n"
                 + "  --help                        this text\n";
     }

@@ -11,15 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import net.bytebuddy.ByteBuddy;
-import net.bytebuddy.asm.Advice;
-import net.bytebuddy.description.method.MethodDescription;
-import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.dynamic.scaffold.MethodGraph;
-import net.bytebuddy.dynamic.scaffold.TypeValidation;
-import net.bytebuddy.implementation.Implementation;
-import net.bytebuddy.pool.TypePool;
 
 /**
  * Matches class names first, with one hash lookup per loaded class, and reaches for Byte Buddy only
@@ -71,7 +63,8 @@ final class GuardTransformer implements ClassFileTransformer {
         }
         String name = className.replace('/', '.');
         try {
-            byte[] result = weaver().weave(target, name, loader, bytes);
+            byte[] result = weaver().weave(target, name, bytes,
+                    loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader() : ClassFileLocator.ForClassLoader.of(loader));
             if (result != null) {
                 for (String m : target.methodNames()) {
                     instrumented.add(name + "#" + m);
@@ -82,6 +75,9 @@ final class GuardTransformer implements ClassFileTransformer {
                 }
             }
             return result;
+        } catch (Weaver.Unsupported u) {
+            log.warn("left " + name + " uninstrumented: " + u.getMessage(), null);
+            return null;
         } catch (Throwable t) {
             log.warn("left " + name + " uninstrumented: " + t, t);
             return null;
@@ -200,39 +196,5 @@ final class GuardTransformer implements ClassFileTransformer {
             }
         }
         return w;
-    }
-
-    /** The Byte Buddy part, created on the first target class that loads. */
-    private final class Weaver implements Target.Advices {
-
-        private final ClassFileLocator agentLocator = ClassFileLocator.ForClassLoader.of(GuardTransformer.class.getClassLoader());
-        private final TypePool agentPool = TypePool.Default.of(agentLocator);
-        private final Map<String, Advice> advices = new ConcurrentHashMap<>();
-        private final ByteBuddy byteBuddy = new ByteBuddy()
-                .with(TypeValidation.DISABLED)
-                // no added fields, methods or initializers: the result must be valid for retransformation
-                .with(Implementation.Context.Disabled.Factory.INSTANCE)
-                .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
-
-        @Override
-        public Advice to(String adviceClassName) {
-            return advices.computeIfAbsent(adviceClassName,
-                    n -> Advice.to(agentPool.describe(n).resolve(), agentLocator));
-        }
-
-        byte[] weave(Target target, String name, ClassLoader loader, byte[] bytes) {
-            ClassFileLocator locator = new ClassFileLocator.Compound(
-                    ClassFileLocator.Simple.of(name, bytes),
-                    loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader() : ClassFileLocator.ForClassLoader.of(loader));
-            TypeDescription type = TypePool.Default.of(locator).describe(name).resolve();
-            for (String m : target.methodNames()) {
-                if (type.getDeclaredMethods().filter(net.bytebuddy.matcher.ElementMatchers.<MethodDescription>named(m)
-                        .and(net.bytebuddy.matcher.ElementMatchers.takesArguments(0))).isEmpty()) {
-                    log.warn("left " + name + " uninstrumented: this version has no " + m + "() (unsupported library version)", null);
-                    return null;
-                }
-            }
-            return target.transform(byteBuddy.redefine(type, locator), this).make().getBytes();
-        }
     }
 }

@@ -18,6 +18,14 @@ public interface Target {
     /** No-argument methods that must all be declared by the class; if one is missing the class is left alone. */
     String[] methodNames();
 
+    /**
+     * Types the advice refers to that the library must have, visible from the class's loader; when one is
+     * missing (an older version) the class is left alone with one WARN line, never half-instrumented.
+     */
+    default String[] requiredTypes() {
+        return new String[0];
+    }
+
     /** Binds each method to its advice. */
     DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices);
 

@@ -1,0 +1,264 @@
+package dev.sessionguard.agent;
+
+import dev.sessionguard.instrumentation.Target;
+import dev.sessionguard.instrumentation.Targets;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarInputStream;
+import java.util.jar.Manifest;
+import net.bytebuddy.dynamic.ClassFileLocator;
+
+/**
+ * {@code scan <jar|dir>...}: what the agent would weave in an application, without running it. Reads
+ * jars (and the jars nested in Spring Boot and WAR archives), directories of jars and class directories;
+ * names each library found with its version, and for each target class says which methods would be woven,
+ * or why the class would be left alone (the same weaving the agent does, done in memory).
+ */
+final class Scan {
+
+    /** A target class found in an archive. */
+    private static final class Found {
+        final String archive;
+        final String library;
+        final String className;
+        final byte[] bytes;
+        final Target target;
+
+        Found(String archive, String library, String className, byte[] bytes, Target target) {
+            this.archive = archive;
+            this.library = library;
+            this.className = className;
+            this.bytes = bytes;
+            this.target = target;
+        }
+    }
+
+    private final Map<String, Target> targets = new HashMap<>();
+    private final List<Found> found = new ArrayList<>();
+    /** Every class file seen, for the weaving of the targets (their superclasses). */
+    private final Map<String, byte[]> classes = new HashMap<>();
+    private final Map<String, String> libraries = new TreeMap<>();
+    private final PrintStream err;
+    private int archives;
+
+    private Scan(PrintStream err) {
+        this.err = err;
+        for (Target t : Targets.all()) {
+            if (!"shield".equals(t.group())) {
+                for (String n : t.typeNames()) {
+                    targets.put(n.replace('.', '/') + ".class", t);
+                }
+            }
+        }
+    }
+
+    static int run(String[] paths, PrintStream out, PrintStream err) {
+        Scan scan = new Scan(err);
+        boolean bad = false;
+        for (String p : paths) {
+            File f = new File(p);
+            if (!f.exists()) {
+                err.println("scan: " + p + " does not exist");
+                bad = true;
+                continue;
+            }
+            try {
+                scan.path(f);
+            } catch (IOException e) {
+                err.println("scan: could not read " + p + ": " + e.getMessage());
+                bad = true;
+            }
+        }
+        return scan.report(out) ? (bad ? 1 : 0) : (bad ? 1 : 3);
+    }
+
+    private void path(File f) throws IOException {
+        if (f.isDirectory()) {
+            if (new File(f, "META-INF").isDirectory() || new File(f, "org").isDirectory() || new File(f, "com").isDirectory()) {
+                classDirectory(f, f);
+            }
+            File[] children = f.listFiles();
+            if (children != null) {
+                java.util.Arrays.sort(children);
+                for (File c : children) {
+                    if (c.isDirectory() && !c.getName().equals("META-INF") && !c.getName().equals("org") && !c.getName().equals("com")) {
+                        path(c);
+                    } else if (isArchive(c.getName())) {
+                        archive(c.getPath(), new FileInputStream(c));
+                    }
+                }
+            }
+        } else if (isArchive(f.getName())) {
+            archive(f.getPath(), new FileInputStream(f));
+        } else {
+            err.println("scan: " + f + " is neither a jar nor a directory; skipped");
+        }
+    }
+
+    private static boolean isArchive(String name) {
+        return name.endsWith(".jar") || name.endsWith(".war") || name.endsWith(".ear");
+    }
+
+    private void classDirectory(File root, File dir) throws IOException {
+        File[] children = dir.listFiles();
+        if (children == null) {
+            return;
+        }
+        for (File c : children) {
+            if (c.isDirectory()) {
+                classDirectory(root, c);
+            } else if (c.getName().endsWith(".class")) {
+                String name = root.toURI().relativize(c.toURI()).getPath();
+                try (InputStream in = new FileInputStream(c)) {
+                    classFile(root.getPath(), root.getPath(), name, readAll(in));
+                }
+            }
+        }
+    }
+
+    private void archive(String label, InputStream stream) throws IOException {
+        archives++;
+        Map<String, String> pom = new LinkedHashMap<>();
+        List<Found> before = new ArrayList<>(found);
+        String library = null;
+        try (JarInputStream jar = new JarInputStream(stream)) {
+            Manifest manifest = jar.getManifest();
+            for (JarEntry e; (e = jar.getNextJarEntry()) != null; ) {
+                String name = e.getName();
+                if (name.endsWith(".class")) {
+                    classFile(label, null, name.startsWith("BOOT-INF/classes/") ? name.substring(17)
+                            : name.startsWith("WEB-INF/classes/") ? name.substring(16) : name, readAll(jar));
+                } else if (isArchive(name)) {
+                    // Spring Boot (BOOT-INF/lib), WAR (WEB-INF/lib), EAR modules
+                    archive(label + "!/" + name, new ByteArrayInputStream(readAll(jar)));
+                } else if (name.startsWith("META-INF/maven/") && name.endsWith("/pom.properties")) {
+                    Properties p = new Properties();
+                    p.load(new ByteArrayInputStream(readAll(jar)));
+                    pom.put(p.getProperty("groupId") + ":" + p.getProperty("artifactId"), p.getProperty("version"));
+                }
+            }
+            if (pom.size() == 1) {
+                Map.Entry<String, String> only = pom.entrySet().iterator().next();
+                library = only.getKey() + " " + only.getValue();
+            } else if (manifest != null) {
+                Attributes a = manifest.getMainAttributes();
+                String title = first(a.getValue("Implementation-Title"), a.getValue("Bundle-SymbolicName"));
+                String version = first(a.getValue("Implementation-Version"), a.getValue("Bundle-Version"));
+                if (title != null || version != null) {
+                    library = (title == null ? new File(label).getName() : title) + " " + (version == null ? "(no version)" : version);
+                }
+            }
+        }
+        if (library == null) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.+?)-([0-9][^/]*)\\.(jar|war|ear)$").matcher(new File(label).getName());
+            library = m.matches() ? m.group(1) + " " + m.group(2) + " (version from the file name)"
+                    : new File(label).getName() + " (no version in its manifest, pom.properties or name)";
+        }
+        for (int i = before.size(); i < found.size(); i++) {
+            Found f = found.get(i);
+            if (f.library == null && f.archive.equals(label)) {
+                found.set(i, new Found(f.archive, library, f.className, f.bytes, f.target));
+                libraries.put(label, library);
+            }
+        }
+    }
+
+    private static String first(String a, String b) {
+        return a != null ? a : b;
+    }
+
+    private void classFile(String archive, String library, String entry, byte[] bytes) {
+        String internal = entry.substring(0, entry.length() - ".class".length());
+        classes.put(internal.replace('/', '.'), bytes);
+        Target t = targets.get(entry);
+        if (t != null) {
+            found.add(new Found(archive, library, internal.replace('/', '.'), bytes, t));
+            if (library != null) {
+                libraries.put(archive, library);
+            }
+        }
+    }
+
+    private boolean report(PrintStream out) {
+        if (found.isEmpty()) {
+            out.println("No Hibernate, JDBC driver or pool class SessionGuard instruments was found in " + archives
+                    + " archives; with this class path the agent would weave only java.lang.Thread#interrupt once a target loads (never, here).");
+            return false;
+        }
+        ClassFileLocator all = new ClassFileLocator.Compound(new ClassFileLocator.Simple(classes),
+                ClassFileLocator.ForClassLoader.ofSystemLoader());
+        Weaver weaver = new Weaver();
+        int woven = 0;
+        int left = 0;
+        int unchecked = 0;
+        String archive = null;
+        for (Found f : found) {
+            if (!f.archive.equals(archive)) {
+                archive = f.archive;
+                out.println(f.library + "  [" + f.archive + "]");
+            }
+            try {
+                weaver.weave(f.target, f.className, f.bytes, all);
+                out.println("  woven:     " + f.className + "#" + String.join(", #", f.target.methodNames()));
+                woven++;
+            } catch (Weaver.Unsupported u) {
+                String missing = missingType(u.getMessage());
+                if (missing != null && !u.getMessage().contains("the advice needs")) {
+                    // a class the library refers to that is in another jar: not a verdict on the library
+                    out.println("  not checked: " + f.className + ": it refers to " + missing + ", which is not in the"
+                            + " scanned files; scan the whole class path (all of the application's jars)");
+                    unchecked++;
+                    continue;
+                }
+                out.println("  left as is: " + f.className + ": " + u.getMessage());
+                left++;
+            } catch (Throwable t) {
+                out.println("  left as is: " + f.className + ": " + t);
+                left++;
+            }
+        }
+        out.println(woven + " classes would be woven, " + left + " left as they are"
+                + (unchecked > 0 ? ", " + unchecked + " not checked (classes they need were not scanned)" : "")
+                + "; java.lang.Thread#interrupt (and"
+                + " VirtualThread#interrupt on JDK 21+) too, for the interrupt shield");
+        return true;
+    }
+
+    /** The type Byte Buddy could not find, from its message, or null. */
+    private static String missingType(String message) {
+        String marker = "Cannot resolve type description for ";
+        int i = message == null ? -1 : message.indexOf(marker);
+        if (i < 0) {
+            return null;
+        }
+        String rest = message.substring(i + marker.length());
+        int end = 0;
+        while (end < rest.length() && (Character.isJavaIdentifierPart(rest.charAt(end)) || rest.charAt(end) == '.' || rest.charAt(end) == '$')) {
+            end++;
+        }
+        return rest.substring(0, end);
+    }
+
+    private static byte[] readAll(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        for (int n; (n = in.read(buf)) > 0; ) {
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+}

@@ -2,7 +2,9 @@
 # Start-up cost of the agent, measured, not asserted: the same JVM command N times without and with
 # -javaagent, in alternation, and the medians and their ratio. scripts/startup.sh [N]
 #   1. java -version: a JVM that loads no Hibernate or JDBC class
-#   2. Scenarios s9: boots Hibernate 5.6 with HikariCP on H2 and runs a few transactions
+#   2. Scenarios s9: boots Hibernate 5.6 with HikariCP on H2 and runs a few transactions, with the
+#      woven-class cache off (every start weaves: Byte Buddy is loaded), and with a warm cache (a restart
+#      with the same libraries: the woven classes are read, Byte Buddy is never loaded)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10}
@@ -15,12 +17,12 @@ TMP=$(mktemp -d)
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
 
-measure() { # measure <label> <command...>
-  local label=$1; shift
+measure() { # measure <label> <agent options> <command...>
+  local label=$1 opts=$2; shift 2
   local plain=() agent=()
   for i in $(seq 1 "$N"); do
     plain+=("$(ms "$JAVA" "$@")")
-    agent+=("$(ms "$JAVA" "-javaagent:$AGENT" "$@")")
+    agent+=("$(ms "$JAVA" "-javaagent:$AGENT${opts:+=$opts}" "$@")")
   done
   local p a
   p=$(printf '%s\n' "${plain[@]}" | median)
@@ -29,6 +31,10 @@ measure() { # measure <label> <command...>
     "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')"
 }
 echo "median of $N runs each, $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
-measure "java -version (no target classes)" -version
-measure "Hibernate 5.6 + HikariCP + H2, 3 transactions" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+measure "java -version (no target classes)" "cache=$TMP/cache" -version
+measure "Hibernate 5.6 + Hikari + H2, cache=off" "cache=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+# one run fills the cache; the measured runs are restarts with the same libraries
+"$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2 >/dev/null 2>&1
+echo "cache filled: $(ls "$TMP"/cache/*/ | wc -l) entries"
+measure "Hibernate 5.6 + Hikari + H2, warm cache" "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
 rm -rf "$TMP"

@@ -6,17 +6,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 import java.net.URL;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
-import java.util.zip.CRC32;
 
 /**
  * Puts the helper API ({@code dev/sessionguard/bootstrap/**}) on the bootstrap class path, so that
  * advice inlined into classes of any class loader resolves the one copy of it. The classes are copied
- * from the agent jar into a small jar in the temp directory, named by a checksum of its content.
+ * from the agent jar into a small jar in the agent's private directory ({@link PrivateDir}), named after the
+ * agent build, so that later starts append it without reading the agent jar.
  */
 final class BootstrapJar {
 
@@ -36,40 +34,57 @@ final class BootstrapJar {
         } catch (Exception e) {
             throw new IOException("cannot locate the agent jar from " + location, e);
         }
-        List<String> names = new ArrayList<>();
-        List<byte[]> contents = new ArrayList<>();
-        CRC32 crc = new CRC32();
-        try (JarFile jar = new JarFile(agentJar)) {
-            for (JarEntry e : java.util.Collections.list(jar.entries())) {
-                if (e.getName().startsWith(PACKAGE) && e.getName().endsWith(".class")) {
-                    byte[] bytes = readAll(jar.getInputStream(e));
-                    names.add(e.getName());
-                    contents.add(bytes);
-                    crc.update(e.getName().getBytes("UTF-8"));
-                    crc.update(bytes);
-                }
+        // in the agent's private directory, named after the agent build: written once, reused by every start
+        String[] why = new String[1];
+        File dir = PrivateDir.root(why);
+        File target = null;
+        if (dir != null) {
+            try {
+                target = new File(dir, "bootstrap-" + PrivateDir.build() + ".jar");
+            } catch (Exception e) {
+                target = null;
             }
         }
-        if (names.isEmpty()) {
-            throw new IOException("no " + PACKAGE + " classes in " + agentJar);
+        if (target != null && target.isFile() && target.length() > 0) {
+            inst.appendToBootstrapClassLoaderSearch(new JarFile(target));
+            return;
         }
-        File target = new File(System.getProperty("java.io.tmpdir"),
-                "sessionguard-bootstrap-" + Version.get() + "-" + Long.toHexString(crc.getValue()) + ".jar");
-        if (!target.isFile()) {
-            File tmp = File.createTempFile("sessionguard-bootstrap", ".tmp", target.getParentFile());
-            try (JarOutputStream out = new JarOutputStream(new FileOutputStream(tmp))) {
-                for (int i = 0; i < names.size(); i++) {
-                    out.putNextEntry(new JarEntry(names.get(i)));
-                    out.write(contents.get(i));
-                    out.closeEntry();
-                }
-            }
+        File written;
+        if (target != null) {
+            File tmp = File.createTempFile("bootstrap", ".tmp", dir);
+            write(agentJar, tmp);
             if (!tmp.renameTo(target) && !target.isFile()) {
+                tmp.delete();
                 throw new IOException("cannot write " + target);
             }
             tmp.delete();
+            written = target;
+        } else {
+            // no private directory: a new file of our own (created exclusively, random name) for this JVM only
+            written = File.createTempFile("sessionguard-bootstrap", ".jar");
+            written.deleteOnExit();
+            write(agentJar, written);
         }
-        inst.appendToBootstrapClassLoaderSearch(new JarFile(target));
+        inst.appendToBootstrapClassLoaderSearch(new JarFile(written));
+    }
+
+    /** Copies the helper classes ({@link #PACKAGE}) of the agent jar into {@code out}. */
+    private static void write(File agentJar, File out) throws IOException {
+        int n = 0;
+        try (JarFile jar = new JarFile(agentJar);
+             JarOutputStream o = new JarOutputStream(new FileOutputStream(out))) {
+            for (JarEntry e : java.util.Collections.list(jar.entries())) {
+                if (e.getName().startsWith(PACKAGE) && e.getName().endsWith(".class")) {
+                    o.putNextEntry(new JarEntry(e.getName()));
+                    o.write(readAll(jar.getInputStream(e)));
+                    o.closeEntry();
+                    n++;
+                }
+            }
+        }
+        if (n == 0) {
+            throw new IOException("no " + PACKAGE + " classes in " + agentJar);
+        }
     }
 
     private static boolean alreadyOnBootstrap() {

@@ -79,6 +79,8 @@ public final class Cli {
                 + "  log=warn|info|debug|off       event log threshold, logger 'sessionguard' (warn)\n"
                 + "  report=FILE                   write the event counters as JSON when the JVM exits\n"
                 + "  jmx=on|off                    register the MBean " + SessionGuardMXBean.OBJECT_NAME + " (on)\n"
+                + "  cache=off|DIR                 keep woven classes between runs so restarts skip Byte Buddy\n"
+                + "                                (<tmpdir>/sessionguard-<user>, private to the user)\n"
                 + "\n"
                 + "Commands:\n"
                 + "  attach <pid> [options]        load the agent into a running JVM\n"

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import net.bytebuddy.dynamic.ClassFileLocator;
 
 /**
  * Matches class names first, with one hash lookup per loaded class, and reaches for Byte Buddy only
@@ -62,9 +61,18 @@ final class GuardTransformer implements ClassFileTransformer {
             return null;
         }
         String name = className.replace('/', '.');
+        String key = cache == null ? null : WovenCache.key(name, bytes);
         try {
-            byte[] result = weaver().weave(target, name, bytes,
-                    loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader() : ClassFileLocator.ForClassLoader.of(loader));
+            byte[] result = cache == null ? null : cache.get(key);
+            if (result == null) {
+                // Byte Buddy is loaded here, on the first class that is not in the cache
+                result = weaver().weave(target, name, bytes, loader);
+                if (cache != null && result != null) {
+                    cache.put(key, result);
+                }
+            } else {
+                cacheHits++;
+            }
             if (result != null) {
                 for (String m : target.methodNames()) {
                     instrumented.add(name + "#" + m);
@@ -76,12 +84,27 @@ final class GuardTransformer implements ClassFileTransformer {
             }
             return result;
         } catch (Weaver.Unsupported u) {
+            if (cache != null) {
+                cache.putUnsupported(key, u.getMessage());
+            }
             log.warn("left " + name + " uninstrumented: " + u.getMessage(), null);
             return null;
         } catch (Throwable t) {
             log.warn("left " + name + " uninstrumented: " + t, t);
             return null;
         }
+    }
+
+    /** Woven classes read from the cache instead of woven now (for the report and tests). */
+    int cacheHits() {
+        return cacheHits;
+    }
+
+    private volatile int cacheHits;
+    private volatile WovenCache cache;
+
+    void cache(WovenCache c) {
+        cache = c;
     }
 
     /** Run once, off the class-loading thread, after the first library class is woven (JMX registration). */

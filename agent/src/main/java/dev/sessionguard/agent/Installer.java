@@ -47,6 +47,7 @@ final class Installer {
         LogSink log = new LogSink(level(options.log));
         Report report = options.report == null ? null : new Report(options);
         GuardTransformer transformer = new GuardTransformer(inst, targets, log);
+        transformer.cache(WovenCache.open(options.cache, log));
         Installation installation = new Installation(inst, options, attached, log, transformer);
         if (report != null) {
             report.attach(transformer, log);

@@ -12,7 +12,7 @@ import java.util.Map;
  */
 final class Options {
 
-    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback", "jmx"};
+    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback", "jmx", "cache"};
     static final String[] MODES = {"protect", "observe", "off"};
     static final String[] ON_OFF = {"on", "off"};
     static final String[] LOG_LEVELS = {"warn", "info", "debug", "off"};
@@ -29,6 +29,8 @@ final class Options {
     final String report;
     /** commit.silentRollback: log it at ERROR (default: the caller sees what it saw without the agent), or throw. */
     final boolean silentRollbackThrows;
+    /** Woven-class cache: null (the default directory), "off", or a directory. */
+    final String cache;
     /** Register the MBean dev.sessionguard:type=Guard (on by default). */
     final boolean jmx;
 
@@ -46,6 +48,11 @@ final class Options {
         log = oneOf(values, "log", "warn", LOG_LEVELS);
         silentRollbackThrows = "throw".equals(oneOf(values, "silentRollback", "log", SILENT_ROLLBACK));
         jmx = "on".equals(oneOf(values, "jmx", "on", ON_OFF));
+        String c = values.get("cache");
+        if (c != null && c.trim().isEmpty()) {
+            throw invalid("cache", c, "off or a directory");
+        }
+        cache = c == null ? null : (c.trim().equalsIgnoreCase("off") ? "off" : c.trim());
         String targets = values.containsKey("targets") ? values.get("targets") : "hibernate,jdbc";
         boolean h = false;
         boolean j = false;
@@ -145,7 +152,7 @@ final class Options {
         return "mode=" + mode + ", shield=" + (shield ? "on" : "off") + ", closeWaitMs=" + closeWaitMs
                 + ", shieldMaxMs=" + shieldMaxMs + ", targets=" + (hibernate ? "hibernate" : "")
                 + (hibernate && jdbc ? "+" : "") + (jdbc ? "jdbc" : "") + ", log=" + log
-                + (silentRollbackThrows ? ", silentRollback=throw" : "") + (jmx ? "" : ", jmx=off")
+                + (silentRollbackThrows ? ", silentRollback=throw" : "") + (jmx ? "" : ", jmx=off") + (cache == null ? "" : ", cache=" + cache)
                 + (report != null ? ", report=" + report : "");
     }
 }

@@ -43,6 +43,12 @@ final class Weaver implements Target.Advices {
                 n -> Advice.to(agentPool.describe(n).resolve(), agentLocator));
     }
 
+    /** The woven class file of {@code name}, the classes it refers to found through its class loader. */
+    byte[] weave(Target target, String name, byte[] bytes, ClassLoader loader) throws Unsupported {
+        return weave(target, name, bytes,
+                loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader() : ClassFileLocator.ForClassLoader.of(loader));
+    }
+
     /**
      * The woven class file of {@code name}. {@code dependencies} finds the classes it refers to (its
      * superclasses for the fields the advice reads).

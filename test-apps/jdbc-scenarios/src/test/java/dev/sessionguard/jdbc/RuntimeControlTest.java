@@ -38,9 +38,17 @@ class RuntimeControlTest {
         final File err;
 
         Service(boolean agent) throws Exception {
+            this(agent, "", null);
+        }
+
+        /** With the agent's options (after log=info) and one more JVM argument, or null. */
+        Service(boolean agent, String options, String jvmArg) throws Exception {
             List<String> cmd = new ArrayList<>(Arrays.asList(JAVA, "-cp", Fork.classpath()));
+            if (jvmArg != null) {
+                cmd.add(jvmArg);
+            }
             if (agent) {
-                cmd.add("-javaagent:" + Fork.AGENT_JAR + "=log=info");
+                cmd.add("-javaagent:" + Fork.AGENT_JAR + "=log=info" + (options.isEmpty() ? "" : "," + options));
             }
             cmd.add(LiveJdbcApp.class.getName());
             err = File.createTempFile("sg-live", ".err");
@@ -64,8 +72,14 @@ class RuntimeControlTest {
             return new String(Files.readAllBytes(err.toPath()), StandardCharsets.UTF_8);
         }
 
+        private boolean closed;
+
         @Override
         public void close() throws Exception {
+            if (closed) {
+                return;
+            }
+            closed = true;
             try {
                 in.write("exit\n");
                 in.flush();

@@ -1,0 +1,84 @@
+package dev.sessionguard.agent;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * The agent's own directory for files it reuses between runs (the bootstrap helper jar, the woven-class
+ * cache): {@code <tmpdir>/sessionguard-<user>}, created rwx------. A directory that is a symbolic link,
+ * belongs to someone else or that others can write to is refused: what the agent puts on the bootstrap
+ * class path or weaves into classes must not come from a file another user could have written.
+ */
+final class PrivateDir {
+
+    private PrivateDir() {
+    }
+
+    /** The default root, created if missing; null (with {@code why[0]} set) when it cannot be used. */
+    static File root(String[] why) {
+        return use(new File(System.getProperty("java.io.tmpdir"), "sessionguard-" + safe(System.getProperty("user.name", "user"))), why);
+    }
+
+    /** {@code dir}, created private if missing; null (with {@code why[0]} set) when it cannot be used. */
+    static File use(File dir, String[] why) {
+        try {
+            Path p = dir.toPath();
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    Files.createDirectories(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                } catch (UnsupportedOperationException e) {
+                    Files.createDirectories(p);
+                }
+            }
+            String refused = refusal(p);
+            if (refused != null) {
+                why[0] = refused;
+                return null;
+            }
+            return dir;
+        } catch (Throwable t) {
+            why[0] = t.toString();
+            return null;
+        }
+    }
+
+    /** Why a directory must not be used, or null. */
+    static String refusal(Path dir) throws IOException {
+        if (Files.isSymbolicLink(dir)) {
+            return "it is a symbolic link";
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return "it is not a directory";
+        }
+        PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        if (view == null) {
+            return null; // not POSIX: the platform's own ACLs apply
+        }
+        String owner = view.readAttributes().owner().getName();
+        if (!owner.equals(System.getProperty("user.name"))) {
+            return "it belongs to " + owner + ", not to " + System.getProperty("user.name");
+        }
+        Set<PosixFilePermission> perms = view.readAttributes().permissions();
+        if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            return "others can write to it (" + PosixFilePermissions.toString(perms) + ")";
+        }
+        return null;
+    }
+
+    static String safe(String s) {
+        return s.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
+    /** The agent build: the jar's version, size and time, so that a rebuilt agent never reuses older files. */
+    static String build() throws Exception {
+        File jar = new File(PrivateDir.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return safe(Version.get()) + "-" + Long.toHexString(jar.length()) + "-" + Long.toHexString(jar.lastModified());
+    }
+}

@@ -1,0 +1,182 @@
+package dev.sessionguard.agent;
+
+import java.io.File;
+import java.io.FileOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.util.zip.CRC32;
+
+/**
+ * Woven class files kept on disk between runs, so that a service restarted with the same libraries never
+ * loads Byte Buddy: the weaving of a class depends on its bytes, the advice and Byte Buddy, so an entry is
+ * keyed by the SHA-256 of the original class file, in a directory named after the agent build. The first
+ * start with a library version weaves and stores; the next ones read.
+ *
+ * <p>Safety: the directory must belong to this user and be closed to everyone else (created with rwx------;
+ * an existing one that is not is not used). An entry carries a CRC32 of its content; a damaged or
+ * unreadable one is ignored and the class woven again. Nothing here throws into the application.
+ */
+final class WovenCache {
+
+    /** Marks a class the advice does not fit; the rest of the file is the reason. */
+    private static final byte[] UNSUPPORTED = "SGUNSUPPORTED\n".getBytes(StandardCharsets.UTF_8);
+
+    private final File dir;
+
+    private WovenCache(File dir) {
+        this.dir = dir;
+    }
+
+    /** The cache for option {@code cache} ("off", or a directory; null: the default), or null when it cannot be used. */
+    static WovenCache open(String option, LogSink log) {
+        if ("off".equals(option)) {
+            return null;
+        }
+        try {
+            String[] why = new String[1];
+            File root = option != null ? PrivateDir.use(new File(option), why) : PrivateDir.root(why);
+            File dir = root == null ? null : PrivateDir.use(new File(root, option != null ? PrivateDir.build() : "cache-" + PrivateDir.build()), why);
+            if (dir == null) {
+                log.warn("the woven-class cache " + (option != null ? option : "directory") + " is not used: " + why[0]
+                        + " (option cache=DIR or cache=off)", null);
+                return null;
+            }
+            removeStale(root, dir);
+            return new WovenCache(dir);
+        } catch (Throwable t) {
+            log.info("no woven-class cache (" + t + "); classes are woven at every start");
+            return null;
+        }
+    }
+
+    /** Other agent builds' entries nobody added to for two days: a new build is in use. */
+    private static void removeStale(File root, File current) {
+        File[] builds = root.listFiles();
+        if (builds == null) {
+            return;
+        }
+        long old = System.currentTimeMillis() - 2L * 24 * 3600 * 1000;
+        for (File b : builds) {
+            if (b.isDirectory() && !b.equals(current) && b.lastModified() < old
+                    && (b.getName().startsWith("cache-") || b.getName().matches(".*-[0-9a-f]+-[0-9a-f]+"))) {
+                File[] entries = b.listFiles();
+                if (entries != null) {
+                    for (File e : entries) {
+                        e.delete();
+                    }
+                }
+                b.delete();
+            }
+        }
+    }
+
+    /** The key of a class file: its name and the SHA-256 of its bytes. */
+    static String key(String className, byte[] original) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(original);
+            StringBuilder b = new StringBuilder(className.length() + 66).append(className).append('-');
+            for (byte x : d) {
+                b.append(Character.forDigit((x >> 4) & 15, 16)).append(Character.forDigit(x & 15, 16));
+            }
+            return b.toString();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** What was stored for this key: woven bytes, a {@link Weaver.Unsupported} (thrown), or null when nothing. */
+    byte[] get(String key) throws Weaver.Unsupported {
+        if (key == null) {
+            return null;
+        }
+        try {
+            File f = new File(dir, key);
+            if (!f.isFile()) {
+                return null;
+            }
+            byte[] all = Files.readAllBytes(f.toPath());
+            if (all.length < 8) {
+                return null;
+            }
+            int n = all.length - 8;
+            CRC32 crc = new CRC32();
+            crc.update(all, 0, n);
+            long stored = 0;
+            for (int i = 0; i < 8; i++) {
+                stored = (stored << 8) | (all[n + i] & 0xff);
+            }
+            if (stored != crc.getValue()) {
+                return null;
+            }
+            if (startsWith(all, UNSUPPORTED)) {
+                throw new Weaver.Unsupported(new String(all, UNSUPPORTED.length, n - UNSUPPORTED.length, StandardCharsets.UTF_8));
+            }
+            byte[] woven = new byte[n];
+            System.arraycopy(all, 0, woven, 0, n);
+            return woven;
+        } catch (Weaver.Unsupported u) {
+            throw u;
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    void put(String key, byte[] woven) {
+        write(key, woven);
+    }
+
+    void putUnsupported(String key, String reason) {
+        byte[] r = reason.getBytes(StandardCharsets.UTF_8);
+        byte[] all = new byte[UNSUPPORTED.length + r.length];
+        System.arraycopy(UNSUPPORTED, 0, all, 0, UNSUPPORTED.length);
+        System.arraycopy(r, 0, all, UNSUPPORTED.length, r.length);
+        write(key, all);
+    }
+
+    private void write(String key, byte[] content) {
+        if (key == null) {
+            return;
+        }
+        File tmp = null;
+        try {
+            CRC32 crc = new CRC32();
+            crc.update(content, 0, content.length);
+            long v = crc.getValue();
+            byte[] tail = new byte[8];
+            for (int i = 7; i >= 0; i--) {
+                tail[i] = (byte) v;
+                v >>>= 8;
+            }
+            tmp = File.createTempFile("entry", ".tmp", dir);
+            try (FileOutputStream out = new FileOutputStream(tmp)) {
+                out.write(content);
+                out.write(tail);
+            }
+            File target = new File(dir, key);
+            if (!tmp.renameTo(target)) {
+                tmp.delete();
+            }
+        } catch (Throwable t) {
+            if (tmp != null) {
+                tmp.delete();
+            }
+        }
+    }
+
+    private static boolean startsWith(byte[] all, byte[] prefix) {
+        if (all.length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (all[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    File dir() {
+        return dir;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.sessionguard.jdbc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The woven-class cache: the first start weaves (Byte Buddy loaded) and stores; a restart with the same
+ * libraries reads the woven classes and never loads a Byte Buddy class; a damaged entry is woven again;
+ * a directory others can write to is refused. The service ({@link LiveJdbcApp}) must be protected in every run.
+ */
+class WovenCacheTest {
+
+    /** One run of the service: probe once, exit. Returns [probe answer, class-load log, stderr]. */
+    private static String[] run(Path dir, String options, String log) throws Exception {
+        Path classLog = dir.resolve(log);
+        try (RuntimeControlTest.Service s = new RuntimeControlTest.Service(true, options, "-Xlog:class+load=info:file=" + classLog)) {
+            String probe = s.ask("probe");
+            String err = s.stderr();
+            s.close();
+            return new String[] {probe, new String(Files.readAllBytes(classLog), StandardCharsets.UTF_8), err};
+        }
+    }
+
+    private static long byteBuddyClasses(String classLog) {
+        return classLog.lines().filter(l -> l.contains("dev.sessionguard.shaded.bytebuddy.")).count();
+    }
+
+    private static List<Path> entries(Path cache) throws Exception {
+        try (Stream<Path> s = Files.walk(cache)) {
+            return s.filter(Files::isRegularFile).collect(Collectors.toList());
+        }
+    }
+
+    @Test
+    void aRestartReadsTheWovenClassesAndNeverLoadsByteBuddy(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("cache");
+        String[] first = run(dir, "cache=" + cache, "first.log");
+        assertEquals("probe none", first[0], first[2]);
+        assertTrue(byteBuddyClasses(first[1]) > 100, "the first start weaves with Byte Buddy: " + byteBuddyClasses(first[1]));
+        List<Path> stored = entries(cache);
+        assertTrue(stored.stream().anyMatch(p -> p.getFileName().toString().startsWith("org.h2.jdbc.JdbcConnection-")), stored.toString());
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cache)));
+
+        String[] second = run(dir, "cache=" + cache, "second.log");
+        assertEquals("probe none", second[0], "protected from the cache: " + second[2]);
+        // only the two interfaces the verifier loads for the targets' classes (ElementMatcher, AsmVisitorWrapper);
+        // nothing that weaves: no TypePool, no Advice, no ASM
+        assertTrue(byteBuddyClasses(second[1]) <= 2, "a restart weaves nothing: " + byteBuddyClasses(second[1]));
+        assertFalse(second[1].contains("shaded.bytebuddy.pool.") || second[1].contains("shaded.bytebuddy.asm.Advice")
+                || second[1].contains("shaded.bytebuddy.jar.asm."), "no weaving classes loaded");
+
+        // a damaged entry is not used: the class is woven again, and still protected
+        Path h2 = stored.stream().filter(p -> p.getFileName().toString().startsWith("org.h2.jdbc.JdbcConnection-")).findFirst().get();
+        byte[] bytes = Files.readAllBytes(h2);
+        bytes[bytes.length / 2] ^= 0x5a;
+        Files.write(h2, bytes);
+        String[] damaged = run(dir, "cache=" + cache, "damaged.log");
+        assertEquals("probe none", damaged[0], damaged[2]);
+        assertTrue(byteBuddyClasses(damaged[1]) > 100, "the damaged entry was woven again");
+        String[] repaired = run(dir, "cache=" + cache, "repaired.log");
+        assertTrue(byteBuddyClasses(repaired[1]) <= 2, "and stored again: " + byteBuddyClasses(repaired[1]));
+    }
+
+    @Test
+    void aDirectoryOthersCanWriteToIsNotUsed(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("open");
+        Files.createDirectories(cache);
+        Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("rwxrwxrwx"));
+        String[] r = run(dir, "cache=" + cache, "open.log");
+        assertEquals("probe none", r[0], r[2]);
+        assertTrue(r[2].contains("is not used: others can write to it (rwxrwxrwx)"), r[2]);
+        assertTrue(entries(cache).isEmpty(), "nothing written there");
+
+        String[] off = run(dir, "cache=off", "off.log");
+        assertEquals("probe none", off[0], off[2]);
+        assertTrue(byteBuddyClasses(off[1]) > 100);
+    }
+}

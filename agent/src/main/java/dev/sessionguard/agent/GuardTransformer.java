@@ -133,9 +133,18 @@ final class GuardTransformer implements ClassFileTransformer {
         if (!hasShieldTargets() && after == null) {
             return;
         }
+        final boolean shield = hasShieldTargets();
+        if (shield) {
+            // guarded calls that begin before Thread.interrupt() is instrumented wait for it (bounded)
+            dev.sessionguard.bootstrap.Guard.shieldArming(true);
+        }
         Thread t = new Thread(() -> {
-            if (hasShieldTargets()) {
-                retransformLoaded(true);
+            if (shield) {
+                try {
+                    retransformLoaded(true);
+                } finally {
+                    dev.sessionguard.bootstrap.Guard.shieldArming(false);
+                }
             }
             if (after != null) {
                 after.run();

@@ -134,6 +134,9 @@ public final class Guard {
         }
         int flags = OUTER;
         if (mode == MODE_PROTECT && shield) {
+            // the first guarded calls of a JVM's life: Thread.interrupt() is being instrumented right now, on
+            // the agent's own thread; wait for it (bounded), so no interrupt can slip into this call
+            boolean interruptedWhileArming = shieldArming && awaitShieldArmed();
             // registered first: an interrupt sent from now on is held back, one sent before is in the flag
             Thread self = Thread.currentThread();
             synchronized (s) {
@@ -144,7 +147,7 @@ public final class Guard {
             SHIELDED_CALLS.put(self, s);
             flags |= REGISTERED;
             // clears the flag: the call below runs as if no interrupt had been sent
-            if (Thread.interrupted()) {
+            if (Thread.interrupted() || interruptedWhileArming) {
                 flags |= SHIELDED | INTERRUPTED_AT_ENTRY;
             }
         } else if (Thread.currentThread().isInterrupted()) {
@@ -152,6 +155,43 @@ public final class Guard {
         }
         s.depth = 1;
         return flags;
+    }
+
+    /** True while the agent instruments Thread.interrupt() (after the first library class was woven). */
+    private static volatile boolean shieldArming;
+    private static final Object ARMING = new Object();
+
+    /**
+     * Called by the agent: true when it begins instrumenting the interrupt methods, false when it is done
+     * (or gave up). Guarded calls that begin meanwhile wait for it, at most shieldMaxMs.
+     */
+    public static void shieldArming(boolean arming) {
+        synchronized (ARMING) {
+            shieldArming = arming;
+            if (!arming) {
+                ARMING.notifyAll();
+            }
+        }
+    }
+
+    /** Waits until the interrupt methods are instrumented, at most shieldMaxMs. True when the thread was interrupted (flag now clear). */
+    private static boolean awaitShieldArmed() {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + shieldMaxNanos;
+        synchronized (ARMING) {
+            while (shieldArming) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    ARMING.wait(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        return interrupted;
     }
 
     /**

@@ -118,6 +118,38 @@ class JdbcScenariosTest {
                 "commit", "rollback", "flagAfter", "nextGetConnection", "rows");
     }
 
+    /**
+     * The first guarded calls of a JVM whose library classes come from the woven-class cache while
+     * Thread.interrupt() is still being instrumented (its entry missing): the commit waits for the shield
+     * (bounded), so the interrupt sent during it is still held back. Without that wait this failed every time.
+     */
+    @ParameterizedTest(name = "PostgreSQL, an interrupt during the first commit while the shield is armed [{0}]")
+    @ValueSource(strings = {"virtual", "platform"})
+    void interruptWhileTheShieldIsBeingArmed(String kind, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        boolean virtual = kind.equals("virtual");
+        String javaHome = virtual ? JDK25 : JDK17;
+        assumeTrue(Files.isExecutable(Paths.get(javaHome, "bin", "java")), "no JDK 21+ at " + javaHome);
+        String cache = "cache=" + dir.resolve("cache");
+        Outcome fill = Fork.run(javaHome, Fork.classpath(), MAIN, new String[] {"slowcommit", "postgres", kind}, true, cache);
+        assertEquals("ok", fill.get("commit"), fill.toString());
+        int removed = 0;
+        try (java.util.stream.Stream<java.nio.file.Path> entries = Files.walk(dir.resolve("cache"))) {
+            for (java.nio.file.Path e : (Iterable<java.nio.file.Path>) entries::iterator) {
+                if (e.getFileName().toString().matches("java\\.lang\\.(Virtual)?Thread-.*")) {
+                    Files.delete(e);
+                    removed++;
+                }
+            }
+        }
+        assertTrue(removed >= 1, "the interrupt methods were cached by the first run");
+        Outcome agent = Fork.run(javaHome, Fork.classpath(), MAIN, new String[] {"slowcommit", "postgres", kind}, true, cache);
+        assertEquals("true", agent.get("interruptedInsideCommit"), agent.toString());
+        assertEquals("ok", agent.get("commit"), agent.toString());
+        assertEquals("true", agent.get("flagAfter"), agent.toString());
+        assertEquals("1", agent.get("rows"), agent.toString());
+        assertEquals(1, agent.event("interrupt.deferred"), agent.toString());
+    }
+
     @ParameterizedTest(name = "HikariCP closed while workers are in transactions [{0}]")
     @ValueSource(strings = {"postgres", "mariadb"})
     void hikariClosedUnderWorkers(String db) throws Exception {

@@ -32,16 +32,16 @@ class CancellationsTest {
     @ValueSource(strings = {"immediate", "commit", "rollback", "cascade", "random", "cleanup", "growth", "h2", "reuse", "partial"})
     void cancellation(String test) throws Exception {
         int reps = test.equals("growth") ? 1 : REPS;
-        Outcome plain = Fork.run(System.getProperty("java.home"), Fork.classpath(), MAIN,
+        Outcome plain = Fork.run(Fork.JAVA_HOME, Fork.classpath(), MAIN,
                 new String[] {test, "1", String.valueOf(SEED)}, false, "");
-        Outcome agent = Fork.run(System.getProperty("java.home"), Fork.classpath(), MAIN,
+        Outcome agent = Fork.run(Fork.JAVA_HOME, Fork.classpath(), MAIN,
                 new String[] {test, String.valueOf(reps), String.valueOf(SEED)}, true, "");
         assertEquals(reps + " of " + reps, agent.get("passed"), agent.get("firstFailure") + " (seed " + SEED + ")");
         if (FAILS_WITHOUT_AGENT.contains(test)) {
             assertNotEquals("1 of 1", plain.get("passed"), "without the agent this cancellation breaks something: " + plain);
         }
         Matrix.row("cancellation-matrix.md", "Hibernate | test | without the agent | with the agent",
-                System.getProperty("sg.hibernate"), test, plain.get("passed") + ": " + plain.get("firstFailure"),
+                Fork.label(System.getProperty("sg.hibernate")), test, plain.get("passed") + ": " + plain.get("firstFailure"),
                 agent.get("passed") + " passed (seed " + SEED + ")");
     }
 }

@@ -32,7 +32,7 @@ class ConcurrencyTest {
 
     private static Outcome run(String test, int reps, boolean agent, String options) throws Exception {
         String db = test.equals("growth") ? "h2" : "postgres";
-        Outcome o = Fork.run(System.getProperty("java.home"), Fork.classpath(), MAIN,
+        Outcome o = Fork.run(Fork.JAVA_HOME, Fork.classpath(), MAIN,
                 new String[] {test, String.valueOf(reps), String.valueOf(SEED), db}, agent, options);
         assertEquals(0, o.exitCode, () -> Fork.tail(o.stderr));
         return o;
@@ -63,7 +63,7 @@ class ConcurrencyTest {
             assertEquals(plain.get("passed"), agent.get("passed").replace(reps + " of " + reps, "1 of 1"), "the same outcome with and without");
         }
         Matrix.row("concurrency-matrix.md", "Hibernate | test | without the agent | with the agent",
-                System.getProperty("sg.hibernate"), test, describe(test, plain),
+                Fork.label(System.getProperty("sg.hibernate")), test, describe(test, plain),
                 agent.get("passed") + " passed (seed " + SEED + "); " + describe(test, agent) + extra);
     }
 

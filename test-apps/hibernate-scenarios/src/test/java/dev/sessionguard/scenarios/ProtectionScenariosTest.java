@@ -25,7 +25,7 @@ class ProtectionScenariosTest {
 
     static final String MAIN = "dev.sessionguard.scenarios.Scenarios";
 
-    static final String HIBERNATE = System.getProperty("sg.hibernate", "?");
+    static final String HIBERNATE = Fork.label(System.getProperty("sg.hibernate", "?"));
     static final String NONE = "none";
 
     private static Outcome[] both(String scenario, String db) throws Exception {

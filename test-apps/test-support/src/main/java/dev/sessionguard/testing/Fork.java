@@ -23,6 +23,33 @@ public final class Fork {
     public static final Path AGENT_JAR = Paths.get(System.getProperty("sg.agent.jar", "../../agent/target/sessionguard-agent.jar"))
             .toAbsolutePath().normalize();
     public static final Path OUT = Paths.get("target", "scenarios").toAbsolutePath();
+    /**
+     * The runtime the scenario JVMs run on: {@code sg.java.home} when set (a module of the version matrix
+     * that runs on another JDK), else the test JVM's own.
+     */
+    public static final String JAVA_HOME = System.getProperty("sg.java.home", "").trim().isEmpty()
+            ? System.getProperty("java.home") : System.getProperty("sg.java.home").trim();
+
+    /** The major version of {@link #JAVA_HOME}, from its release file ("17", "25"), or "?". */
+    public static String javaVersion() {
+        try {
+            for (String line : Files.readAllLines(Paths.get(JAVA_HOME, "release"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("JAVA_VERSION=")) {
+                    String v = line.substring(line.indexOf('"') + 1);
+                    return v.replaceAll("^1\\.", "").split("[.\"]")[0];
+                }
+            }
+        } catch (IOException e) {
+            // below
+        }
+        return "?";
+    }
+
+    /** A matrix label: the library version and, when the forks run on another JDK than 17, that JDK. */
+    public static String label(String libraryVersion) {
+        String jdk = javaVersion();
+        return "17".equals(jdk) ? libraryVersion : libraryVersion + " (JDK " + jdk + ")";
+    }
 
     /** What one run printed and reported. */
     public static final class Outcome {
@@ -100,7 +127,7 @@ public final class Fork {
     /** Runs {@code mainClass scenario db} on this module's class path with the test JVM's java. */
     public static Outcome run(String mainClass, String scenario, String db, boolean agent, String agentOptions)
             throws IOException, InterruptedException {
-        return run(System.getProperty("java.home"), classpath(), mainClass, new String[] {scenario, db}, agent, agentOptions);
+        return run(JAVA_HOME, classpath(), mainClass, new String[] {scenario, db}, agent, agentOptions);
     }
 
     /** Runs {@code mainClass args...} on {@code classpath} with the java of {@code javaHome}. */

@@ -28,14 +28,7 @@ final class Jmx {
             return;
         }
         try {
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            ObjectName name = new ObjectName(SessionGuardMXBean.OBJECT_NAME);
-            synchronized (Jmx.class) {
-                if (server.isRegistered(name)) {
-                    server.unregisterMBean(name);
-                }
-                server.registerMBean(new Bean(installation), name);
-            }
+            replace(new Bean(installation));
         } catch (Throwable t) {
             installation.log.warn("the MBean " + SessionGuardMXBean.OBJECT_NAME + " could not be registered (" + t
                     + "); the agent works on without it", t);
@@ -44,15 +37,23 @@ final class Jmx {
 
     static void unregister() {
         try {
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            ObjectName name = new ObjectName(SessionGuardMXBean.OBJECT_NAME);
-            synchronized (Jmx.class) {
-                if (server.isRegistered(name)) {
-                    server.unregisterMBean(name);
-                }
-            }
+            replace(null);
         } catch (Throwable t) {
             // detaching goes on without it
+        }
+    }
+
+    /** Unregisters the MBean if there is one (an earlier attach), then registers {@code bean} unless null. */
+    private static void replace(Bean bean) throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = new ObjectName(SessionGuardMXBean.OBJECT_NAME);
+        synchronized (Jmx.class) {
+            if (server.isRegistered(name)) {
+                server.unregisterMBean(name);
+            }
+            if (bean != null) {
+                server.registerMBean(bean, name);
+            }
         }
     }
 

@@ -62,14 +62,28 @@ final class PrivateDir {
             return null; // not POSIX: the platform's own ACLs apply
         }
         String owner = view.readAttributes().owner().getName();
-        if (!owner.equals(System.getProperty("user.name"))) {
-            return "it belongs to " + owner + ", not to " + System.getProperty("user.name");
+        String me = me();
+        if (!owner.equals(me)) {
+            return "it belongs to " + owner + ", not to " + me;
         }
         Set<PosixFilePermission> perms = view.readAttributes().permissions();
         if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
             return "others can write to it (" + PosixFilePermissions.toString(perms) + ")";
         }
         return null;
+    }
+
+    /**
+     * Who this process is, as the file system names owners: the owner of a file it creates (user.name can
+     * differ, e.g. in containers run under an arbitrary uid with no passwd entry).
+     */
+    private static String me() throws IOException {
+        Path probe = Files.createTempFile("sessionguard-owner", ".tmp");
+        try {
+            return Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS).getName();
+        } finally {
+            Files.deleteIfExists(probe);
+        }
     }
 
     static String safe(String s) {

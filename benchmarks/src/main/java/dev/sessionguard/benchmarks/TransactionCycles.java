@@ -64,27 +64,27 @@ public class TransactionCycles {
     /** getConnection, insert, commit, close: ProxyConnection and JdbcConnection commit and close. */
     @Benchmark
     public long jdbcCommit() throws Exception {
+        return jdbcCycle(true);
+    }
+
+    /** getConnection, insert, rollback, close. */
+    @Benchmark
+    public long jdbcRollback() throws Exception {
+        return jdbcCycle(false);
+    }
+
+    private long jdbcCycle(boolean commit) throws Exception {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("merge into orders (id, item) key (id) values (?, 'x')")) {
                 ps.setLong(1, ++id & 1023);
                 ps.executeUpdate();
             }
-            c.commit();
-        }
-        return id;
-    }
-
-    /** getConnection, insert, rollback, close. */
-    @Benchmark
-    public long jdbcRollback() throws Exception {
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement("merge into orders (id, item) key (id) values (?, 'y')")) {
-                ps.setLong(1, ++id & 1023);
-                ps.executeUpdate();
+            if (commit) {
+                c.commit();
+            } else {
+                c.rollback();
             }
-            c.rollback();
         }
         return id;
     }

@@ -142,8 +142,9 @@ public final class Cli {
             }
             SessionGuardMXBean bean = vm.guard();
             if (bean == null) {
-                out.println("SessionGuard " + installed + " runs in " + pid
-                        + "; no Hibernate or JDBC class has been woven yet, so its MBean is not registered yet");
+                out.println("SessionGuard " + installed + " runs in " + pid + (installed.contains("jmx=off")
+                        ? "; it was started with jmx=off, so there are no counters to show"
+                        : "; no Hibernate or JDBC class has been woven yet, so its MBean is not registered yet"));
                 return 0;
             }
             out.println("SessionGuard " + bean.getVersion() + " " + bean.getStartedAs() + " in " + pid);

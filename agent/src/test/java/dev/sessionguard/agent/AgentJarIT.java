@@ -72,6 +72,15 @@ class AgentJarIT {
         Result help = java("-jar", JAR.toString(), "--help");
         assertEquals(0, help.exit);
         assertTrue(help.out.contains("mode=protect|observe|off"), help.out);
+        for (String command : new String[] {"attach <pid>", "status <pid>", "mode <pid>", "detach <pid>", "list", "scan <jar|war|dir>", "jmx=on|off", "cache=off|DIR"}) {
+            assertTrue(help.out.contains("  " + command), command + " in --help: " + help.out);
+        }
+        Result usage = java("-jar", JAR.toString(), "status");
+        assertEquals(2, usage.exit, usage.err);
+        assertTrue(usage.err.contains("usage: status <pid>"), usage.err);
+        Result notAPid = java("-jar", JAR.toString(), "status", "nope");
+        assertEquals(1, notAPid.exit, notAPid.err);
+        assertTrue(notAPid.err.contains("'nope' is not a process id"), notAPid.err);
         Result version = java("-jar", JAR.toString(), "--version");
         assertEquals(0, version.exit);
         assertTrue(version.out.startsWith("SessionGuard "), version.out);
@@ -89,6 +98,10 @@ class AgentJarIT {
         Result unknown = java("-javaagent:" + JAR + "=colour=blue", "-version");
         assertEquals(0, unknown.exit);
         assertTrue(agentLines(unknown.err).get(0).contains("unknown option 'colour'"), unknown.err);
+
+        Result jmx = java("-javaagent:" + JAR + "=jmx=maybe", "-version");
+        assertEquals(0, jmx.exit);
+        assertTrue(agentLines(jmx.err).get(0).contains("jmx=maybe: jmx must be one of on, off"), jmx.err);
 
         Result property = java("-Dsessionguard.shield=maybe", "-javaagent:" + JAR, "-version");
         assertEquals(0, property.exit);

@@ -194,4 +194,18 @@ class RuntimeControlTest {
             assertTrue(line(list.out, s.pid + " ").contains("SessionGuard "), list.toString());
         }
     }
+
+    @Test
+    void withJmxOffStatusSaysSoAndModeCannotBeSwitched() throws Exception {
+        try (Service s = new Service(true, "jmx=off", null)) {
+            assertEquals("probe none", s.ask("probe"));
+            Cli status = cli("status", s.pid);
+            assertEquals(0, status.exit, status.toString());
+            assertTrue(status.out.contains("started with jmx=off"), status.toString());
+            Cli mode = cli("mode", s.pid, "observe");
+            assertEquals(1, mode.exit, mode.toString());
+            assertTrue(mode.out.contains("MBean is not registered"), mode.toString());
+            assertEquals("probe none", s.ask("probe"), "still protecting");
+        }
+    }
 }

@@ -510,6 +510,13 @@ public final class Guard {
         if (first == thrown) {
             return thrown;
         }
+        String detail = null;
+        if (reason < 0 && op == OP_ROLLBACK && isNothingToRollBack(thrown)) {
+            // Hibernate released the transaction's connection mid-transaction (its factory closed under a
+            // statement); the pool rolled the work back, and rollback() ran on a connection with no transaction
+            reason = Events.STATE;
+            detail = "the connection had no transaction to roll back: it was released mid-transaction and the pool rolled the work back";
+        }
         if (reason < 0) {
             if (first == null) {
                 return thrown;
@@ -520,7 +527,7 @@ public final class Guard {
         boolean protect = mode == MODE_PROTECT;
         int kind = op == OP_ROLLBACK ? Events.ROLLBACK_SWALLOWED : Events.CLOSE_SWALLOWED;
         record(kind, reason, EventLog.WARN, protect, self, site, thrown,
-                first == null ? null : "after the failed commit of this thread, which the caller sees; attached to it as suppressed");
+                first == null ? detail : "after the failed commit of this thread, which the caller sees; attached to it as suppressed");
         if (protect && first != null) {
             try {
                 first.addSuppressed(thrown); // nothing lost: it travels with the exception the caller sees
@@ -590,6 +597,23 @@ public final class Guard {
         "connection closed", "connection was closed", "connection is broken", "connection reset",
         "broken pipe", "an i/o error occurred", "terminating connection", "aborted",
     };
+
+    /**
+     * A rollback that failed because its connection was in no transaction (PostgreSQL: SQLState 25P01, "Cannot
+     * rollback when autoCommit is enabled"): nothing was there to roll back, so nothing can be lost by swallowing it.
+     */
+    static boolean isNothingToRollBack(Throwable t) {
+        for (int i = 0; t != null && i < 32; i++, t = t.getCause()) {
+            if ("25P01".equals(sqlState(t))) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null && message.toLowerCase(Locale.ROOT).contains("rollback when autocommit is enabled")) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     static boolean isClosedFailure(Throwable t) {
         for (int i = 0; t != null && i < 32; i++, t = t.getCause()) {

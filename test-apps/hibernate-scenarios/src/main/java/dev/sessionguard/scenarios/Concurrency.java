@@ -179,6 +179,13 @@ public final class Concurrency {
             step.run();
         } catch (RuntimeException e) {
             escaped.add(Scenarios.describe(e));
+            synchronized (escaped) {
+                if (escaped.size() == 1) {
+                    // the first one whole, with its causes: what the summary line cannot say
+                    System.err.println("first exception that escaped a cleanup, in " + Thread.currentThread().getName() + ":");
+                    e.printStackTrace();
+                }
+            }
             throw e;
         }
     }

@@ -73,7 +73,19 @@ final class Db {
 
     /** With {@code mapped}, {@link OrderRow} is an entity on this run's table (orm.xml: no annotations, so javax and jakarta alike). */
     SessionFactory sessionFactory(javax.sql.DataSource ds, boolean jpaCompliance, boolean mapped) {
+        return sessionFactory(ds, jpaCompliance, mapped, null);
+    }
+
+    /**
+     * With a connection provider of the scenario's own instead of the data source (s19 holds the factory's
+     * close() where the factory is marked closed and its connection provider is being stopped).
+     */
+    SessionFactory sessionFactory(javax.sql.DataSource ds, boolean jpaCompliance, boolean mapped,
+                                  org.hibernate.engine.jdbc.connections.spi.ConnectionProvider provider) {
         Configuration cfg = new Configuration();
+        if (provider != null) {
+            cfg.getProperties().put("hibernate.connection.provider_class", provider);
+        }
         if (mapped) {
             String ormXml = "<entity-mappings xmlns=\"http://xmlns.jcp.org/xml/ns/persistence/orm\" version=\"2.2\">"
                     + "<entity class=\"" + OrderRow.class.getName() + "\" access=\"FIELD\" metadata-complete=\"true\">"
@@ -82,7 +94,9 @@ final class Db {
             cfg.addInputStream(new java.io.ByteArrayInputStream(ormXml.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         }
         Properties p = cfg.getProperties();
-        p.put("hibernate.connection.datasource", ds);
+        if (provider == null) {
+            p.put("hibernate.connection.datasource", ds);
+        }
         if (jpaCompliance) {
             p.put("hibernate.jpa.compliance.closed", "true");
             p.put("hibernate.jpa.compliance.transaction", "true");

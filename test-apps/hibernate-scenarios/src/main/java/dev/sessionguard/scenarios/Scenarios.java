@@ -57,7 +57,8 @@ public final class Scenarios {
         boolean jpa = name.equals("s2") || name.equals("s6") || name.equals("s10");
         // s16/s17 stop a thread inside commit() with a hook on the pool's connections
         // s18 persists an entity, so the silent rollback can name what it lost
-        sf = db.sessionFactory(name.equals("s16") || name.equals("s17") ? Hooks.hooked(pool) : pool, jpa, name.equals("s18"));
+        sf = db.sessionFactory(name.equals("s16") || name.equals("s17") ? Hooks.hooked(pool) : pool, jpa, name.equals("s18"),
+                name.equals("s19") ? new HeldProvider(pool, factoryClosing, workerDone) : null);
         switch (name) {
             case "s1": interruptedWorkerCleanup(); break;
             case "s2": rollbackAfterCommitInFinally(); break;
@@ -77,6 +78,7 @@ public final class Scenarios {
             case "s16": closeFromOtherThreadDuringCommit(false); break;
             case "s17": closeFromOtherThreadDuringCommit(true); break;
             case "s18": silentRollback(); break;
+            case "s19": rollbackAfterConnectionReleased(); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -693,6 +695,134 @@ public final class Scenarios {
         } catch (RuntimeException e) {
             // nothing to do
         }
+        result.put("rows", String.valueOf(db.rows()));
+        result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+        sf = null;
+    }
+
+    /**
+     * The herd's rare case, made deterministic: a worker's statement runs on PostgreSQL while another thread
+     * closes the factory (a shutdown hook). When the statement ends, Hibernate releases the connection to the
+     * pool although the transaction is not over; the pool rolls the work back. The worker's catch block then
+     * calls rollback(), which runs on a connection with no transaction: PostgreSQL refuses ("Cannot rollback
+     * when autoCommit is enabled") and that failure replaces the worker's own exception.
+     */
+    /** s19: close() of the factory stops where the factory is marked closed and its services still run. */
+    private final java.util.concurrent.CountDownLatch factoryClosing = new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.CountDownLatch workerDone = new java.util.concurrent.CountDownLatch(1);
+
+    /**
+     * The pool as Hibernate's connection provider, whose stop() (called by SessionFactory.close() after the
+     * factory is marked closed) waits until the worker is done: the window a shutdown hook's close() opens.
+     */
+    static final class HeldProvider implements org.hibernate.engine.jdbc.connections.spi.ConnectionProvider,
+            org.hibernate.service.spi.Stoppable {
+        private final javax.sql.DataSource pool;
+        private final java.util.concurrent.CountDownLatch stopping;
+        private final java.util.concurrent.CountDownLatch release;
+
+        HeldProvider(javax.sql.DataSource pool, java.util.concurrent.CountDownLatch stopping, java.util.concurrent.CountDownLatch release) {
+            this.pool = pool;
+            this.stopping = stopping;
+            this.release = release;
+        }
+
+        @Override
+        public java.sql.Connection getConnection() throws java.sql.SQLException {
+            return pool.getConnection();
+        }
+
+        @Override
+        public void closeConnection(java.sql.Connection c) throws java.sql.SQLException {
+            c.close();
+        }
+
+        @Override
+        public boolean supportsAggressiveRelease() {
+            return false;
+        }
+
+        // raw: Hibernate 5 declares it raw, 6 and 7 with Class<?>; the raw form implements both
+        @SuppressWarnings("rawtypes")
+        public boolean isUnwrappableAs(Class type) {
+            return false;
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> type) {
+            throw new org.hibernate.service.UnknownUnwrapTypeException(type);
+        }
+
+        @Override
+        public void stop() {
+            stopping.countDown();
+            try {
+                release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void rollbackAfterConnectionReleased() throws Exception {
+        if (!db.kind.equals("postgres")) {
+            throw new IllegalArgumentException("s19 needs PostgreSQL (pg_sleep, pg_stat_activity)");
+        }
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        db.insert(s, 1);
+        Thread closer = new Thread(() -> {
+            try (java.sql.Connection c = db.direct(); java.sql.Statement st = c.createStatement()) {
+                // wait until the worker's statement is running on the server: then the factory closes under it
+                for (int i = 0; i < 2000; i++) {
+                    try (java.sql.ResultSet rs = st.executeQuery(
+                            "select count(*) from pg_stat_activity where query like 'select 1 from pg_sleep(1.5)%' and state = 'active'")) {
+                        rs.next();
+                        if (rs.getInt(1) > 0) {
+                            break;
+                        }
+                    }
+                    Thread.onSpinWait();
+                }
+                sf.close();
+            } catch (Exception e) {
+                result.put("closer", describe(e));
+            }
+        }, "shutdown-hook");
+        closer.start();
+        String worker = "none";
+        String cleanup = "none";
+        try {
+            try {
+                s.createNativeQuery("select 1 from pg_sleep(1.5)").getSingleResult();
+                db.insert(s, 2);
+                tx.commit();
+            } catch (RuntimeException e) {
+                worker = describe(e);
+                try {
+                    tx.rollback();
+                } catch (RuntimeException r) {
+                    cleanup = describe(r);
+                    throw r;
+                }
+                throw e;
+            } finally {
+                try {
+                    s.close();
+                } catch (RuntimeException e) {
+                    if (cleanup.equals("none")) {
+                        cleanup = "close: " + describe(e);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            result.put("caller", describe(e));
+        }
+        result.put("factoryWasClosing", String.valueOf(factoryClosing.getCount() == 0));
+        workerDone.countDown();
+        closer.join();
+        result.put("worker", worker);
+        result.put("cleanup", cleanup);
         result.put("rows", String.valueOf(db.rows()));
         result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
         sf = null;

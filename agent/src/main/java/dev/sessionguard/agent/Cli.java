@@ -1,8 +1,6 @@
 package dev.sessionguard.agent;
 
-import java.io.File;
 import java.io.PrintStream;
-import java.lang.reflect.Method;
 
 /** {@code java -jar sessionguard-agent.jar ...}: the agent jar is its own command-line tool. */
 public final class Cli {
@@ -94,7 +92,7 @@ public final class Cli {
     }
 
     private static int attach(String pid, String options, PrintStream out, PrintStream err) {
-        try (Vm vm = Vm.attach(pid)) {
+        return onVm(pid, err, vm -> {
             String before = vm.installed();
             vm.loadAgent(options);
             String after = vm.installed();
@@ -108,14 +106,11 @@ public final class Cli {
             }
             out.println("SessionGuard attached to " + pid + " (" + after + ")");
             return 0;
-        } catch (Vm.Failure e) {
-            err.println(e.getMessage());
-            return 1;
-        }
+        });
     }
 
     private static int detach(String pid, PrintStream out, PrintStream err) {
-        try (Vm vm = Vm.attach(pid)) {
+        return onVm(pid, err, vm -> {
             if (vm.installed() == null) {
                 out.println("SessionGuard is not running in " + pid + "; nothing to detach");
                 return 1;
@@ -127,14 +122,11 @@ public final class Cli {
             }
             out.println("SessionGuard detached from " + pid + ": the woven classes have their original bytecode back");
             return 0;
-        } catch (Vm.Failure e) {
-            err.println(e.getMessage());
-            return 1;
-        }
+        });
     }
 
     private static int status(String pid, PrintStream out, PrintStream err) {
-        try (Vm vm = Vm.attach(pid)) {
+        return onVm(pid, err, vm -> {
             String installed = vm.installed();
             if (installed == null) {
                 out.println("SessionGuard is not running in " + pid);
@@ -170,14 +162,11 @@ public final class Cli {
             out.println("in progress:   " + bean.getShieldedCalls() + " shielded calls, " + bean.getBusySessions() + " busy sessions");
             out.println("agent state:   " + bean.getStateSize() + " entries");
             return 0;
-        } catch (Vm.Failure e) {
-            err.println(e.getMessage());
-            return 1;
-        }
+        });
     }
 
     private static int mode(String pid, String mode, PrintStream out, PrintStream err) {
-        try (Vm vm = Vm.attach(pid)) {
+        return onVm(pid, err, vm -> {
             if (vm.installed() == null) {
                 err.println("SessionGuard is not running in " + pid + "; attach it first");
                 return 1;
@@ -200,6 +189,18 @@ public final class Cli {
             }
             out.println("SessionGuard in " + pid + ": mode " + before + " -> " + bean.getMode());
             return 0;
+        });
+    }
+
+    /** A command run on one JVM, attached to it for the command. */
+    private interface OnVm {
+        int run(Vm vm) throws Vm.Failure;
+    }
+
+    /** Attaches to {@code pid}, runs the command, detaches; a JVM that cannot be reached is one line on err and exit 1. */
+    private static int onVm(String pid, PrintStream err, OnVm command) {
+        try (Vm vm = Vm.attach(pid)) {
+            return command.run(vm);
         } catch (Vm.Failure e) {
             err.println(e.getMessage());
             return 1;

@@ -70,8 +70,6 @@ final class GuardTransformer implements ClassFileTransformer {
                 if (cache != null && result != null) {
                     cache.put(key, result);
                 }
-            } else {
-                cacheHits++;
             }
             if (result != null) {
                 for (String m : target.methodNames()) {
@@ -95,12 +93,6 @@ final class GuardTransformer implements ClassFileTransformer {
         }
     }
 
-    /** Woven classes read from the cache instead of woven now (for the report and tests). */
-    int cacheHits() {
-        return cacheHits;
-    }
-
-    private volatile int cacheHits;
     private volatile WovenCache cache;
 
     void cache(WovenCache c) {
@@ -130,10 +122,10 @@ final class GuardTransformer implements ClassFileTransformer {
             shieldArmed = true;
         }
         final Runnable after = afterFirstTarget;
-        if (!hasShieldTargets() && after == null) {
+        final boolean shield = hasShieldTargets();
+        if (!shield && after == null) {
             return;
         }
-        final boolean shield = hasShieldTargets();
         if (shield) {
             // guarded calls that begin before Thread.interrupt() is instrumented wait for it (bounded)
             dev.sessionguard.bootstrap.Guard.shieldArming(true);
@@ -165,20 +157,7 @@ final class GuardTransformer implements ClassFileTransformer {
 
     /** Classes loaded before the agent (always so when attached): the library targets, or the shield's. */
     void retransformLoaded(boolean shield) {
-        List<Class<?>> loaded = new ArrayList<>();
-        for (Class<?> c : inst.getAllLoadedClasses()) {
-            Target t = byInternalName.get(c.getName().replace('.', '/'));
-            if (t != null && "shield".equals(t.group()) == shield && inst.isModifiableClass(c)) {
-                loaded.add(c);
-            }
-        }
-        for (Class<?> c : loaded) {
-            try {
-                inst.retransformClasses(c);
-            } catch (Throwable t) {
-                log.warn("could not instrument the already loaded " + c.getName() + ": " + t, t);
-            }
-        }
+        retransform(t -> "shield".equals(t.group()) == shield, "could not instrument the already loaded ");
     }
 
     /**
@@ -186,34 +165,39 @@ final class GuardTransformer implements ClassFileTransformer {
      * original bytecode back. Returns how many.
      */
     int restoreAll() {
-        List<Class<?>> loaded = new ArrayList<>();
-        for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (byInternalName.containsKey(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
-                loaded.add(c);
-            }
+        Set<String> woven = new java.util.HashSet<>();
+        for (String m : instrumented) {
+            woven.add(m.substring(0, m.indexOf('#')));
         }
         int restored = 0;
-        for (Class<?> c : loaded) {
-            try {
-                inst.retransformClasses(c);
-                if (wove(c.getName())) {
-                    restored++;
-                }
-            } catch (Throwable t) {
-                log.warn("could not restore " + c.getName() + ": " + t, t);
+        for (Class<?> c : retransform(t -> true, "could not restore ")) {
+            if (woven.contains(c.getName())) {
+                restored++;
             }
         }
         instrumented.clear();
         return restored;
     }
 
-    private boolean wove(String className) {
-        for (String m : instrumented) {
-            if (m.startsWith(className + "#")) {
-                return true;
+    /** Retransforms the loaded classes of the targets {@code which} accepts; returns those it could. */
+    private List<Class<?>> retransform(java.util.function.Predicate<Target> which, String failure) {
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            Target t = byInternalName.get(c.getName().replace('.', '/'));
+            if (t != null && which.test(t) && inst.isModifiableClass(c)) {
+                loaded.add(c);
             }
         }
-        return false;
+        List<Class<?>> done = new ArrayList<>();
+        for (Class<?> c : loaded) {
+            try {
+                inst.retransformClasses(c);
+                done.add(c);
+            } catch (Throwable t) {
+                log.warn(failure + c.getName() + ": " + t, t);
+            }
+        }
+        return done;
     }
 
     private Weaver weaver() {

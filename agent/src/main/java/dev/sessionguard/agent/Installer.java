@@ -74,25 +74,23 @@ final class Installer {
      * Takes the agent out of a running JVM: the mode goes to off first (calls that begin now pass through,
      * calls in progress finish as they began), then the transformer is removed and every woven class is
      * retransformed, which gives it back its original bytecode. The helper classes stay on the bootstrap
-     * class path, idle; the agent can be attached again. Returns what was done, for the attach client.
+     * class path, idle; the agent can be attached again.
      */
-    static String detach() {
+    static void detach() {
         Installation i;
         synchronized (Installer.class) {
             i = current;
             current = null;
         }
         if (i == null) {
-            return "SessionGuard is not installed here";
+            return;
         }
         Guard.setMode(Guard.MODE_OFF);
         i.inst.removeTransformer(i.transformer);
         int restored = i.transformer.restoreAll();
         Jmx.unregister();
         System.clearProperty(SessionGuardAgent.INSTALLED_PROPERTY);
-        String line = "SessionGuard " + Version.get() + " detached: " + restored + " classes have their original bytecode back";
-        i.log.info(line);
-        return line;
+        i.log.info("SessionGuard " + Version.get() + " detached: " + restored + " classes have their original bytecode back");
     }
 
     private static int level(String log) {

@@ -61,12 +61,13 @@ final class PrivateDir {
         if (view == null) {
             return null; // not POSIX: the platform's own ACLs apply
         }
-        String owner = view.readAttributes().owner().getName();
+        java.nio.file.attribute.PosixFileAttributes attributes = view.readAttributes();
+        String owner = attributes.owner().getName();
         String me = me();
         if (!owner.equals(me)) {
             return "it belongs to " + owner + ", not to " + me;
         }
-        Set<PosixFilePermission> perms = view.readAttributes().permissions();
+        Set<PosixFilePermission> perms = attributes.permissions();
         if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
             return "others can write to it (" + PosixFilePermissions.toString(perms) + ")";
         }
@@ -78,13 +79,21 @@ final class PrivateDir {
      * differ, e.g. in containers run under an arbitrary uid with no passwd entry).
      */
     private static String me() throws IOException {
-        Path probe = Files.createTempFile("sessionguard-owner", ".tmp");
-        try {
-            return Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS).getName();
-        } finally {
-            Files.deleteIfExists(probe);
+        String m = me;
+        if (m == null) {
+            Path probe = Files.createTempFile("sessionguard-owner", ".tmp");
+            try {
+                m = Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS).getName();
+            } finally {
+                Files.deleteIfExists(probe);
+            }
+            me = m;
         }
+        return m;
     }
+
+    /** Found once per JVM: the bootstrap jar and the cache both ask, for two or three directories. */
+    private static volatile String me;
 
     static String safe(String s) {
         return s.replaceAll("[^A-Za-z0-9._-]", "_");

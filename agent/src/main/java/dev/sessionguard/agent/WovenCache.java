@@ -175,8 +175,4 @@ final class WovenCache {
         }
         return true;
     }
-
-    File dir() {
-        return dir;
-    }
 }

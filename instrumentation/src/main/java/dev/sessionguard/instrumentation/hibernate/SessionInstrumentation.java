@@ -37,11 +37,9 @@ public final class SessionInstrumentation implements Target {
         return new String[] {"close", "flush"};
     }
 
-    /** The advice's Hibernate 5.2+ API: older versions (4.x, 5.0, 5.1) are left alone. */
     @Override
     public String[] requiredTypes() {
-        return new String[] {"org.hibernate.engine.spi.SharedSessionContractImplementor",
-                "org.hibernate.resource.transaction.spi.TransactionStatus"};
+        return HibernateApi.REQUIRED_TYPES.clone();
     }
 
     @Override

@@ -33,11 +33,9 @@ public final class TransactionInstrumentation implements Target {
         return new String[] {"rollback", "commit"};
     }
 
-    /** The advice's Hibernate 5.2+ API: older versions (4.x, 5.0, 5.1) are left alone. */
     @Override
     public String[] requiredTypes() {
-        return new String[] {"org.hibernate.engine.spi.SharedSessionContractImplementor",
-                "org.hibernate.resource.transaction.spi.TransactionStatus"};
+        return HibernateApi.REQUIRED_TYPES.clone();
     }
 
     @Override

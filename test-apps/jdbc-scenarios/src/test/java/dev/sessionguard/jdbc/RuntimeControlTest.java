@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.Fork.Cli;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
@@ -91,32 +92,8 @@ class RuntimeControlTest {
         }
     }
 
-    static final class Cli {
-        final int exit;
-        final String out;
-
-        Cli(int exit, String out) {
-            this.exit = exit;
-            this.out = out;
-        }
-
-        @Override
-        public String toString() {
-            return "exit " + exit + ":\n" + out;
-        }
-    }
-
     static Cli cli(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(Arrays.asList(JAVA, "-jar", Fork.AGENT_JAR.toString()));
-        cmd.addAll(Arrays.asList(args));
-        File out = File.createTempFile("sg-cli", ".out");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out).start();
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "CLI " + cmd + " did not end");
-            return new Cli(p.exitValue(), new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8));
-        } finally {
-            out.delete();
-        }
+        return Fork.cli(args);
     }
 
     static String line(String out, String start) {

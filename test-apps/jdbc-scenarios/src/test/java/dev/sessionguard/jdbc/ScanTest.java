@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sessionguard.jdbc.RuntimeControlTest.Cli;
+import dev.sessionguard.testing.Fork.Cli;
 import dev.sessionguard.testing.Fork;
 import java.io.File;
 import java.io.FileOutputStream;

@@ -45,6 +45,43 @@ public final class Fork {
         return "?";
     }
 
+    /** What one run of the agent's command line ({@code java -jar sessionguard-agent.jar ...}) printed. */
+    public static final class Cli {
+        public final int exit;
+        /** Standard output and error, together. */
+        public final String out;
+
+        Cli(int exit, String out) {
+            this.exit = exit;
+            this.out = out;
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + exit + ":\n" + out;
+        }
+    }
+
+    /** Runs the built agent jar's command line with the test JVM's java, as a user runs it. */
+    public static Cli cli(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-jar");
+        cmd.add(AGENT_JAR.toString());
+        java.util.Collections.addAll(cmd, args);
+        File out = File.createTempFile("sg-cli", ".out");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out).start();
+            if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("CLI " + cmd + " did not end within 120 s");
+            }
+            return new Cli(p.exitValue(), read(out));
+        } finally {
+            out.delete();
+        }
+    }
+
     /** A matrix label: the library version and, when the forks run on another JDK than 17, that JDK. */
     public static String label(String libraryVersion) {
         String jdk = javaVersion();

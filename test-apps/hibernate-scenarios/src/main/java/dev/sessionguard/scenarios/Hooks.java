@@ -6,14 +6,17 @@ import java.sql.Connection;
 import javax.sql.DataSource;
 
 /**
- * A data source whose connections run the calling thread's hook just before commit() or rollback() reaches
- * the pool: how the scenarios stop a thread at an exact point inside Hibernate's commit or rollback.
+ * A data source whose connections run the calling thread's hook just before commit(), rollback() or
+ * prepareStatement() reaches the pool: how the scenarios stop a thread at an exact point inside Hibernate's
+ * commit, rollback or flush.
  */
 final class Hooks {
 
     /** Per thread: what the hooked connection does just before commit() or rollback() reaches the pool. */
     static final ThreadLocal<Runnable> BEFORE_COMMIT = new ThreadLocal<>();
     static final ThreadLocal<Runnable> BEFORE_ROLLBACK = new ThreadLocal<>();
+    /** Per thread: what the hooked connection does just before prepareStatement() (a flush's first statement). */
+    static final ThreadLocal<Runnable> BEFORE_STATEMENT = new ThreadLocal<>();
 
     private Hooks() {
     }
@@ -39,6 +42,10 @@ final class Hooks {
                         if (hook != null) {
                             hook.run();
                         }
+                    } else if (m.getName().equals("prepareStatement") && BEFORE_STATEMENT.get() != null) {
+                        Runnable hook = BEFORE_STATEMENT.get();
+                        BEFORE_STATEMENT.remove(); // once: the first statement of the flush
+                        hook.run();
                     }
                     if (m.getName().equals("unwrap") && a[0] == Connection.class) {
                         return c;

@@ -57,7 +57,8 @@ public final class Scenarios {
         boolean jpa = name.equals("s2") || name.equals("s6") || name.equals("s10");
         // s16/s17 stop a thread inside commit() with a hook on the pool's connections
         // s18 persists an entity, so the silent rollback can name what it lost
-        sf = db.sessionFactory(name.equals("s16") || name.equals("s17") ? Hooks.hooked(pool) : pool, jpa, name.equals("s18"),
+        boolean hooked = name.equals("s16") || name.equals("s17") || name.equals("s20") || name.equals("s21");
+        sf = db.sessionFactory(hooked ? Hooks.hooked(pool) : pool, jpa, name.equals("s18") || name.equals("s21"),
                 name.equals("s19") ? new HeldProvider(pool, factoryClosing, workerDone) : null);
         switch (name) {
             case "s1": interruptedWorkerCleanup(); break;
@@ -79,6 +80,8 @@ public final class Scenarios {
             case "s17": closeFromOtherThreadDuringCommit(true); break;
             case "s18": silentRollback(); break;
             case "s19": rollbackAfterConnectionReleased(); break;
+            case "s20": closeFromOtherThreadDuring("rollback"); break;
+            case "s21": closeFromOtherThreadDuring("flush"); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -649,6 +652,76 @@ public final class Scenarios {
             // closed by B already
         }
         result.put("commit", aSaw);
+        result.put("other", bSaw.get());
+        result.put("otherState", bState.get());
+        result.put("rows", String.valueOf(db.rows()));
+    }
+
+    /**
+     * 20/21: thread A inside rollback() (20) or inside a direct flush() of mapped entities (21), held there by a
+     * hook on the pool's connection; thread B calls close() on the same session. With the agent B waits until
+     * A's call has ended (close.waited); A's rollback completes, or A's flush and then its commit complete.
+     */
+    private void closeFromOtherThreadDuring(String phase) throws Exception {
+        boolean flush = phase.equals("flush");
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        for (long id = 1; id <= 3; id++) {
+            if (flush) {
+                s.persist(new OrderRow(id));
+            } else {
+                db.insert(s, id);
+            }
+        }
+        CountDownLatch inCall = new CountDownLatch(1);
+        CountDownLatch bCalling = new CountDownLatch(1);
+        CountDownLatch bDone = new CountDownLatch(1);
+        AtomicReference<String> bSaw = new AtomicReference<>("none");
+        Thread b = new Thread(() -> {
+            try {
+                inCall.await();
+                bCalling.countDown();
+                s.close();
+            } catch (Throwable e) {
+                bSaw.set(describe(e));
+            } finally {
+                bDone.countDown();
+            }
+        }, "closer");
+        AtomicReference<String> bState = new AtomicReference<>("?");
+        Runnable hold = () -> {
+            inCall.countDown();
+            Cancellations.awaitUninterruptibly(bCalling);
+            // go on when B has finished, or is held (waiting) inside its call
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (bDone.getCount() > 0 && !isWaiting(b) && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+            }
+            bState.set(bDone.getCount() == 0 ? "done before A's " + phase + " ended" : "held until A's " + phase + " ended");
+        };
+        (flush ? Hooks.BEFORE_STATEMENT : Hooks.BEFORE_ROLLBACK).set(hold);
+        b.start();
+        String aSaw = "none";
+        try {
+            if (flush) {
+                s.flush();
+                tx.commit();
+            } else {
+                tx.rollback();
+            }
+        } catch (RuntimeException e) {
+            aSaw = describe(e);
+        } finally {
+            Hooks.BEFORE_STATEMENT.remove();
+            Hooks.BEFORE_ROLLBACK.remove();
+        }
+        b.join(30_000);
+        try {
+            s.close();
+        } catch (RuntimeException e) {
+            // closed by B already
+        }
+        result.put("call", aSaw);
         result.put("other", bSaw.get());
         result.put("otherState", bState.get());
         result.put("rows", String.valueOf(db.rows()));

@@ -279,6 +279,39 @@ class ProtectionScenariosTest {
         concurrentCallDuringCommit("s17", "17 rollback() during another thread's commit", db);
     }
 
+    @ParameterizedTest(name = "20 close() from thread B while A rolls back [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void closeDuringRollback(String db) throws Exception {
+        Outcome[] o = both("s20", db);
+        assertEquals(NONE, o[1].get("call"), "A's rollback completes: " + o[1]);
+        assertEquals("0", o[1].get("rows"), "A's rows are rolled back");
+        assertEquals(NONE, o[1].get("other"), "B's close went through after A's rollback");
+        assertEquals("held until A's rollback ended", o[1].get("otherState"), o[1].toString());
+        assertEquals(1, o[1].event("close.waited"), o[1].toString());
+        assertEquals("0", o[1].get("active"));
+        matrix("20 close() during another thread's rollback", db,
+                "A's rollback: " + o[0].get("call") + "; B " + o[0].get("otherState") + ", B saw " + o[0].get("other") + "; rows " + o[0].get("rows"),
+                "A's rollback: " + o[1].get("call") + "; B " + o[1].get("otherState") + "; rows " + o[1].get("rows") + " (close.waited)");
+    }
+
+    @ParameterizedTest(name = "21 close() from thread B while A flushes [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void closeDuringFlush(String db) throws Exception {
+        Outcome[] o = both("s21", db);
+        // without the agent B closes the session under A's flush: A's flush or commit fails, its rows are lost
+        assertTrue(!o[0].get("call").equals(NONE) || !o[0].get("other").equals(NONE),
+                "without the agent the close from B breaks A's flush or commit, or throws: " + o[0]);
+        assertEquals(NONE, o[1].get("call"), "A's flush and commit complete: " + o[1]);
+        assertEquals("3", o[1].get("rows"), "A's rows are in the database");
+        assertEquals(NONE, o[1].get("other"), "B's close went through after A's flush");
+        assertEquals("held until A's flush ended", o[1].get("otherState"), o[1].toString());
+        assertEquals(1, o[1].event("close.waited"), o[1].toString());
+        assertEquals("0", o[1].get("active"));
+        matrix("21 close() during another thread's flush", db,
+                "A's flush+commit: " + o[0].get("call") + "; B " + o[0].get("otherState") + ", B saw " + o[0].get("other") + "; rows " + o[0].get("rows"),
+                "A's flush+commit: " + o[1].get("call") + "; B " + o[1].get("otherState") + "; rows " + o[1].get("rows") + " (close.waited)");
+    }
+
     private void concurrentCallDuringCommit(String scenario, String title, String db) throws Exception {
         Outcome[] o = both(scenario, db);
         // without the agent B ends A's transaction under its commit (A's commit fails, its rows are lost), or,

@@ -57,8 +57,10 @@ public final class Scenarios {
         boolean jpa = name.equals("s2") || name.equals("s6") || name.equals("s10");
         // s16/s17 stop a thread inside commit() with a hook on the pool's connections
         // s18 persists an entity, so the silent rollback can name what it lost
-        boolean hooked = name.equals("s16") || name.equals("s17") || name.equals("s20") || name.equals("s21");
-        sf = db.sessionFactory(hooked ? Hooks.hooked(pool) : pool, jpa, name.equals("s18") || name.equals("s21"),
+        boolean hooked = name.equals("s16") || name.equals("s17") || name.equals("s20") || name.equals("s21")
+                || name.equals("s22");
+        boolean mapped = name.equals("s18") || name.equals("s21") || name.equals("s22");
+        sf = db.sessionFactory(hooked ? Hooks.hooked(pool) : pool, jpa, mapped,
                 name.equals("s19") ? new HeldProvider(pool, factoryClosing, workerDone) : null);
         switch (name) {
             case "s1": interruptedWorkerCleanup(); break;
@@ -82,6 +84,7 @@ public final class Scenarios {
             case "s19": rollbackAfterConnectionReleased(); break;
             case "s20": closeFromOtherThreadDuring("rollback"); break;
             case "s21": closeFromOtherThreadDuring("flush"); break;
+            case "s22": closeFromOtherThreadDuring("commit"); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -658,16 +661,21 @@ public final class Scenarios {
     }
 
     /**
-     * 20/21: thread A inside rollback() (20) or inside a direct flush() of mapped entities (21), held there by a
-     * hook on the pool's connection; thread B calls close() on the same session. With the agent B waits until
-     * A's call has ended (close.waited); A's rollback completes, or A's flush and then its commit complete.
+     * 20/21/22: thread A inside rollback() (20), inside a direct flush() of mapped entities (21) or inside the
+     * flush that commit() does first (22), held there by a hook on the pool's connection; thread B calls
+     * close() on the same session. With the agent B waits until A's call has ended (close.waited).
+     * 20: A's rollback completes. 22: B waits for the whole commit, A's rows are in the database.
+     * 21: the flush completes, then B's close goes through (the agent waits for a call in progress, not for a
+     * transaction); A's commit comes after B's close, so it is refused and A is told: nothing half-written,
+     * nothing acknowledged. A waits for B before its commit, so that order is the same every run.
      */
     private void closeFromOtherThreadDuring(String phase) throws Exception {
-        boolean flush = phase.equals("flush");
+        boolean directFlush = phase.equals("flush");
+        boolean mapped = !phase.equals("rollback");
         Session s = sf.openSession();
         Transaction tx = s.beginTransaction();
         for (long id = 1; id <= 3; id++) {
-            if (flush) {
+            if (mapped) {
                 s.persist(new OrderRow(id));
             } else {
                 db.insert(s, id);
@@ -699,12 +707,14 @@ public final class Scenarios {
             }
             bState.set(bDone.getCount() == 0 ? "done before A's " + phase + " ended" : "held until A's " + phase + " ended");
         };
-        (flush ? Hooks.BEFORE_STATEMENT : Hooks.BEFORE_ROLLBACK).set(hold);
+        (mapped ? Hooks.BEFORE_STATEMENT : Hooks.BEFORE_ROLLBACK).set(hold);
         b.start();
         String aSaw = "none";
+        String commit = "none";
         try {
-            if (flush) {
+            if (directFlush) {
                 s.flush();
+            } else if (mapped) {
                 tx.commit();
             } else {
                 tx.rollback();
@@ -715,6 +725,14 @@ public final class Scenarios {
             Hooks.BEFORE_STATEMENT.remove();
             Hooks.BEFORE_ROLLBACK.remove();
         }
+        if (directFlush && aSaw.equals("none")) {
+            bDone.await(30, TimeUnit.SECONDS); // B's close first, then A's commit: one order every run
+            try {
+                tx.commit();
+            } catch (RuntimeException e) {
+                commit = describe(e);
+            }
+        }
         b.join(30_000);
         try {
             s.close();
@@ -722,6 +740,7 @@ public final class Scenarios {
             // closed by B already
         }
         result.put("call", aSaw);
+        result.put("commit", commit);
         result.put("other", bSaw.get());
         result.put("otherState", bState.get());
         result.put("rows", String.valueOf(db.rows()));

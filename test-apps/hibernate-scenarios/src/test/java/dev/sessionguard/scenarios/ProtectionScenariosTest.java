@@ -298,18 +298,40 @@ class ProtectionScenariosTest {
     @ValueSource(strings = {"h2", "postgres"})
     void closeDuringFlush(String db) throws Exception {
         Outcome[] o = both("s21", db);
-        // without the agent B closes the session under A's flush: A's flush or commit fails, its rows are lost
+        // without the agent B closes the session under A's flush: the flush fails half-way
         assertTrue(!o[0].get("call").equals(NONE) || !o[0].get("other").equals(NONE),
-                "without the agent the close from B breaks A's flush or commit, or throws: " + o[0]);
-        assertEquals(NONE, o[1].get("call"), "A's flush and commit complete: " + o[1]);
-        assertEquals("3", o[1].get("rows"), "A's rows are in the database");
+                "without the agent the close from B breaks A's flush, or throws: " + o[0]);
+        // with it B waits for the flush, which completes; then B's close goes through (the agent waits for a call
+        // in progress, not for the transaction), and A's commit, which comes after it, is refused: A is told
+        assertEquals(NONE, o[1].get("call"), "A's flush completes: " + o[1]);
         assertEquals(NONE, o[1].get("other"), "B's close went through after A's flush");
         assertEquals("held until A's flush ended", o[1].get("otherState"), o[1].toString());
         assertEquals(1, o[1].event("close.waited"), o[1].toString());
+        assertTrue(!o[1].get("commit").equals(NONE), "A's commit after B's close is refused, not acknowledged: " + o[1]);
+        assertEquals("0", o[1].get("rows"), "nothing of A's transaction is in the database");
         assertEquals("0", o[1].get("active"));
         matrix("21 close() during another thread's flush", db,
-                "A's flush+commit: " + o[0].get("call") + "; B " + o[0].get("otherState") + ", B saw " + o[0].get("other") + "; rows " + o[0].get("rows"),
-                "A's flush+commit: " + o[1].get("call") + "; B " + o[1].get("otherState") + "; rows " + o[1].get("rows") + " (close.waited)");
+                "A's flush: " + o[0].get("call") + "; B " + o[0].get("otherState") + ", B saw " + o[0].get("other") + "; rows " + o[0].get("rows"),
+                "A's flush: " + o[1].get("call") + "; B " + o[1].get("otherState") + "; A's commit after B's close: "
+                        + o[1].get("commit") + "; rows " + o[1].get("rows") + " (close.waited)");
+    }
+
+    @ParameterizedTest(name = "22 close() from thread B while A's commit flushes [{0}]")
+    @ValueSource(strings = {"h2", "postgres"})
+    void closeDuringCommitFlush(String db) throws Exception {
+        Outcome[] o = both("s22", db);
+        // without the agent B closes the session under the flush that A's commit does first: the commit fails
+        assertTrue(!o[0].get("call").equals(NONE) || !o[0].get("other").equals(NONE),
+                "without the agent the close from B breaks A's commit, or throws: " + o[0]);
+        assertEquals(NONE, o[1].get("call"), "A's commit completes: " + o[1]);
+        assertEquals("3", o[1].get("rows"), "A's rows are in the database");
+        assertEquals(NONE, o[1].get("other"), "B's close went through after A's commit");
+        assertEquals("held until A's commit ended", o[1].get("otherState"), o[1].toString());
+        assertEquals(1, o[1].event("close.waited"), o[1].toString());
+        assertEquals("0", o[1].get("active"));
+        matrix("22 close() during the flush of another thread's commit", db,
+                "A's commit: " + o[0].get("call") + "; B " + o[0].get("otherState") + ", B saw " + o[0].get("other") + "; rows " + o[0].get("rows"),
+                "A's commit: " + o[1].get("call") + "; B " + o[1].get("otherState") + "; rows " + o[1].get("rows") + " (close.waited)");
     }
 
     private void concurrentCallDuringCommit(String scenario, String title, String db) throws Exception {

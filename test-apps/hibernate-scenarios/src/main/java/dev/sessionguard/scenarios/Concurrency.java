@@ -893,7 +893,7 @@ public final class Concurrency {
                     threw.add(step + ": " + Scenarios.describe(e));
                 }
             }
-            long locks = db.locksOf(backend);
+            long locks = db.locksOf(backend, 2000);
             String row = db.rowFree(id);
             orders.put(order, (threw.isEmpty() ? "nothing thrown" : String.join(" | ", threw))
                     + "; connections in use before the pool closed " + (order.startsWith("pool") ? "n/a" : String.valueOf(activeBeforePool))

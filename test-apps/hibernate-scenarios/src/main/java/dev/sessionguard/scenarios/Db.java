@@ -164,6 +164,20 @@ final class Db {
     }
 
     /** Locks held by a PostgreSQL backend (pg_locks), or -1 on another database. */
+    /**
+     * Locks of that backend, waiting up to {@code waitMs} for them to go: a pool that aborts a connection closes
+     * its socket, and the server lets the backend's locks go only when it has seen that.
+     */
+    long locksOf(long backendPid, long waitMs) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitMs);
+        long locks = locksOf(backendPid);
+        while (locks > 0 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20));
+            locks = locksOf(backendPid);
+        }
+        return locks;
+    }
+
     long locksOf(long backendPid) {
         if (backendPid < 0) {
             return -1;

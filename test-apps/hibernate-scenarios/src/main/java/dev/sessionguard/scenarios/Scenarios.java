@@ -858,35 +858,45 @@ public final class Scenarios {
 
     private void rollbackAfterConnectionReleased() throws Exception {
         if (!db.kind.equals("postgres")) {
-            throw new IllegalArgumentException("s19 needs PostgreSQL (pg_sleep, pg_stat_activity)");
+            throw new IllegalArgumentException("s19 needs PostgreSQL (advisory locks)");
         }
         Session s = sf.openSession();
         Transaction tx = s.beginTransaction();
         db.insert(s, 1);
+        // the worker's statement waits for an advisory lock the closer holds; the closer lets it go only once the
+        // factory is marked closed: the statement always ends inside the factory's close()
+        String lock = String.valueOf(ProcessHandle.current().pid()); // this run's key (a table of its own is named the same way)
+        java.util.concurrent.CountDownLatch lockHeld = new java.util.concurrent.CountDownLatch(1);
+        Thread factoryClose = new Thread(() -> sf.close(), "shutdown-hook");
         Thread closer = new Thread(() -> {
             try (java.sql.Connection c = db.direct(); java.sql.Statement st = c.createStatement()) {
-                // wait until the worker's statement is running on the server: then the factory closes under it
-                for (int i = 0; i < 2000; i++) {
+                st.execute("select pg_advisory_lock(" + lock + ")");
+                lockHeld.countDown();
+                // wait until the worker's statement is on the server, waiting for the lock (bounded: 30 s)
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                boolean waiting = false;
+                while (!waiting && System.nanoTime() < deadline) {
                     try (java.sql.ResultSet rs = st.executeQuery(
-                            "select count(*) from pg_stat_activity where query like 'select 1 from pg_sleep(1.5)%' and state = 'active'")) {
+                            "select count(*) from pg_locks where locktype = 'advisory' and not granted and classid = 0 and objid = " + lock)) {
                         rs.next();
-                        if (rs.getInt(1) > 0) {
-                            break;
-                        }
+                        waiting = rs.getInt(1) > 0;
                     }
                     Thread.onSpinWait();
                 }
-                sf.close();
+                factoryClose.start();
+                factoryClosing.await(30, TimeUnit.SECONDS); // the factory is marked closed, its provider not yet stopped
+                st.execute("select pg_advisory_unlock(" + lock + ")");
             } catch (Exception e) {
                 result.put("closer", describe(e));
             }
-        }, "shutdown-hook");
+        }, "closer");
         closer.start();
+        lockHeld.await();
         String worker = "none";
         String cleanup = "none";
         try {
             try {
-                s.createNativeQuery("select 1 from pg_sleep(1.5)").getSingleResult();
+                s.createNativeQuery("select 1 from pg_advisory_xact_lock(" + lock + ")").getSingleResult();
                 db.insert(s, 2);
                 tx.commit();
             } catch (RuntimeException e) {
@@ -913,6 +923,7 @@ public final class Scenarios {
         result.put("factoryWasClosing", String.valueOf(factoryClosing.getCount() == 0));
         workerDone.countDown();
         closer.join();
+        factoryClose.join();
         result.put("worker", worker);
         result.put("cleanup", cleanup);
         result.put("rows", String.valueOf(db.rows()));

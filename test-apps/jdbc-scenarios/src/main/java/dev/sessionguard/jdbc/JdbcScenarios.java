@@ -269,7 +269,8 @@ public final class JdbcScenarios {
     // ------------------------------------------------------------------ PostgreSQL: an interrupt during commit
 
     /**
-     * A commit that takes a while (a deferred constraint trigger sleeps 0.3 s at commit time) is interrupted
+     * A commit that takes a while (a deferred constraint trigger sleeps 1 s at commit time, long enough for the
+     * watcher to see the COMMIT and interrupt inside it on a loaded machine) is interrupted
      * by another thread while the worker waits for the server's answer. On virtual threads the PostgreSQL
      * driver's socket is interruptible: without the agent the connection breaks.
      */
@@ -279,7 +280,7 @@ public final class JdbcScenarios {
         }
         try (Connection c = direct(); Statement s = c.createStatement()) {
             s.execute("create or replace function " + table + "_slow() returns trigger language plpgsql as "
-                    + "$$ begin perform pg_sleep(0.3); return null; end $$");
+                    + "$$ begin perform pg_sleep(1.0); return null; end $$");
             s.execute("create constraint trigger " + table + "_slow_commit after insert on " + table
                     + " deferrable initially deferred for each row execute function " + table + "_slow()");
         }
@@ -325,11 +326,11 @@ public final class JdbcScenarios {
             }
         };
         Thread worker = virtual ? virtualThread(work) : new Thread(work, "worker");
-        worker.start();
-        beforeCommit.await();
-        // the worker is about to commit: wait until the server is executing its COMMIT, then interrupt it
         boolean seen = false;
-        try (Connection watch = direct()) {
+        try (Connection watch = direct()) { // connected before the worker starts: none of the COMMIT's second goes to it
+            worker.start();
+            beforeCommit.await();
+            // the worker is about to commit: wait until the server is executing its COMMIT, then interrupt it
             for (int i = 0; i < 2000 && !seen; i++) {
                 try (Statement s = watch.createStatement(); ResultSet rs = s.executeQuery(
                         "select count(*) from pg_stat_activity where pid = " + backendPid.get()
@@ -375,6 +376,7 @@ public final class JdbcScenarios {
         List<String> callers = Collections.synchronizedList(new ArrayList<>());
         List<String> cleanups = Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
+        List<Long> backends = Collections.synchronizedList(new ArrayList<>());
         for (int w = 0; w < workers; w++) {
             final int id = w + 1;
             Thread t = new Thread(() -> {
@@ -383,6 +385,7 @@ public final class JdbcScenarios {
                     try {
                         c.setAutoCommit(false);
                         insert(c, id);
+                        backends.add(backendId(c));
                         inTx.countDown();
                         poolClosed.await();
                         c.commit();
@@ -421,7 +424,7 @@ public final class JdbcScenarios {
         result.put("cleanup", cleanups.isEmpty() ? "none" : cleanups.get(0));
         result.put("active", String.valueOf(ds.getHikariPoolMXBean() == null ? 0 : ds.getHikariPoolMXBean().getActiveConnections()));
         result.put("rows", String.valueOf(idsInDatabase().size()));
-        result.put("openServerTransactions", String.valueOf(serverSessions()));
+        result.put("openServerTransactions", String.valueOf(openTransactionsOf(backends)));
     }
 
     // ------------------------------------------------------------------ a backend killed under a pool proxy
@@ -542,16 +545,44 @@ public final class JdbcScenarios {
         }
     }
 
-    /** Transactions the server still holds open besides ours: what a leaked connection would keep. */
-    private long serverSessions() {
-        String q = db.equals("postgres")
-                ? "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state like 'idle in transaction%'"
-                : "select count(*) from information_schema.innodb_trx where trx_mysql_thread_id <> connection_id()";
-        try (Connection c = direct(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(q)) {
+    /** The server's id of this connection's session (PostgreSQL backend pid, MariaDB connection id). */
+    private long backendId(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                db.equals("postgres") ? "select pg_backend_pid()" : "select connection_id()")) {
             rs.next();
             return rs.getLong(1);
-        } catch (SQLException e) {
-            return -1;
         }
+    }
+
+    /**
+     * Transactions the server still holds open for these sessions: what a leaked connection would keep. Only
+     * this scenario's sessions count (other tests share the server); a session the pool has just aborted may
+     * take a moment to end on the server, so this waits for 0, at most 10 s, and gives the last count.
+     */
+    private long openTransactionsOf(List<Long> backends) {
+        if (backends.isEmpty()) {
+            return 0;
+        }
+        StringBuilder ids = new StringBuilder();
+        for (Long id : backends) {
+            ids.append(ids.length() == 0 ? "" : ",").append(id);
+        }
+        String q = db.equals("postgres")
+                ? "select count(*) from pg_stat_activity where pid in (" + ids + ") and state like 'idle in transaction%'"
+                : "select count(*) from information_schema.innodb_trx where trx_mysql_thread_id in (" + ids + ")";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long open;
+        do {
+            try (Connection c = direct(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(q)) {
+                rs.next();
+                open = rs.getLong(1);
+            } catch (SQLException e) {
+                return -1;
+            }
+            if (open > 0) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50)); // polls the server, bounded by the deadline
+            }
+        } while (open > 0 && System.nanoTime() < deadline);
+        return open;
     }
 }

@@ -746,10 +746,27 @@ public final class Scenarios {
         result.put("rows", String.valueOf(db.rows()));
     }
 
+    /**
+     * Is B held? Without the agent: any wait (nothing of ours holds it). With the agent: waiting inside
+     * Guard.acquire, the wait for A's call; not some other wait on the way there (the shield being armed).
+     */
     private static boolean isWaiting(Thread t) {
         Thread.State st = t.getState();
-        return st == Thread.State.TIMED_WAITING || st == Thread.State.WAITING;
+        if (st != Thread.State.TIMED_WAITING && st != Thread.State.WAITING) {
+            return false;
+        }
+        if (!AGENT) {
+            return true;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().equals("dev.sessionguard.bootstrap.Guard") && e.getMethodName().equals("acquire")) {
+                return true;
+            }
+        }
+        return false;
     }
+
+    private static final boolean AGENT = agentStateSize() >= 0;
 
     // ------------------------------------------------------------------ 18 (issue 4)
 

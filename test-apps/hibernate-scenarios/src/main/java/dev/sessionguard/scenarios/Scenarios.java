@@ -78,13 +78,13 @@ public final class Scenarios {
             case "s13": mixedErrors(); break;
             case "s14": failedCommitNeverSwallowed(); break;
             case "s15": factoryClosedSessionOnlyClosed(); break;
-            case "s16": closeFromOtherThreadDuringCommit(false); break;
-            case "s17": closeFromOtherThreadDuringCommit(true); break;
+            case "s16": otherThreadDuring("commit", Hooks.BEFORE_COMMIT, false); break;
+            case "s17": otherThreadDuring("commit", Hooks.BEFORE_COMMIT, true); break;
             case "s18": silentRollback(); break;
             case "s19": rollbackAfterConnectionReleased(); break;
-            case "s20": closeFromOtherThreadDuring("rollback"); break;
-            case "s21": closeFromOtherThreadDuring("flush"); break;
-            case "s22": closeFromOtherThreadDuring("commit"); break;
+            case "s20": otherThreadDuring("rollback", Hooks.BEFORE_ROLLBACK, false); break;
+            case "s21": otherThreadDuring("flush", Hooks.BEFORE_STATEMENT, false); break;
+            case "s22": otherThreadDuring("commit", Hooks.BEFORE_STATEMENT, false); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -599,79 +599,20 @@ public final class Scenarios {
     // ------------------------------------------------------------------ 16, 17 (issue 4)
 
     /**
-     * Thread A commits three orders; just before its JDBC commit reaches the pool, thread B calls close()
-     * (s16) or rollback() (s17) on A's session, as a request timeout or a shutdown path does. A goes on
-     * once B is either done or waiting. Without the agent B's call ends A's transaction under it.
-     */
-    private void closeFromOtherThreadDuringCommit(boolean rollback) throws Exception {
-        Session s = sf.openSession();
-        Transaction tx = s.beginTransaction();
-        for (long id = 1; id <= 3; id++) {
-            db.insert(s, id);
-        }
-        CountDownLatch inCommit = new CountDownLatch(1);
-        CountDownLatch bCalling = new CountDownLatch(1);
-        CountDownLatch bDone = new CountDownLatch(1);
-        AtomicReference<String> bSaw = new AtomicReference<>("none");
-        Thread b = new Thread(() -> {
-            try {
-                inCommit.await();
-                bCalling.countDown();
-                if (rollback) {
-                    tx.rollback();
-                } else {
-                    s.close();
-                }
-            } catch (Throwable e) {
-                bSaw.set(describe(e));
-            } finally {
-                bDone.countDown();
-            }
-        }, "closer");
-        AtomicReference<String> bState = new AtomicReference<>("?");
-        Hooks.BEFORE_COMMIT.set(() -> {
-            inCommit.countDown();
-            Cancellations.awaitUninterruptibly(bCalling);
-            // go on when B has finished, or is held (waiting) inside its call
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (bDone.getCount() > 0 && !isWaiting(b) && System.nanoTime() < deadline) {
-                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-            }
-            bState.set(bDone.getCount() == 0 ? "done before A's commit" : "held until A's commit ended");
-        });
-        b.start();
-        String aSaw = "none";
-        try {
-            tx.commit();
-        } catch (RuntimeException e) {
-            aSaw = describe(e);
-        } finally {
-            Hooks.BEFORE_COMMIT.remove();
-        }
-        b.join(30_000);
-        try {
-            s.close();
-        } catch (RuntimeException e) {
-            // closed by B already
-        }
-        result.put("commit", aSaw);
-        result.put("other", bSaw.get());
-        result.put("otherState", bState.get());
-        result.put("rows", String.valueOf(db.rows()));
-    }
-
-    /**
-     * 20/21/22: thread A inside rollback() (20), inside a direct flush() of mapped entities (21) or inside the
-     * flush that commit() does first (22), held there by a hook on the pool's connection; thread B calls
-     * close() on the same session. With the agent B waits until A's call has ended (close.waited).
-     * 20: A's rollback completes. 22: B waits for the whole commit, A's rows are in the database.
+     * 16/17/20/21/22: thread A inside commit(), held where its JDBC commit reaches the pool (16, 17), inside
+     * rollback() (20), inside a direct flush() of mapped entities (21) or inside the flush that commit() does
+     * first (22), held there by a hook on the pool's connection; thread B calls close() on the same session,
+     * or rollback() (17), as a request timeout or a shutdown path does. A goes on once B is either done or
+     * waiting. Without the agent B's call ends A's transaction under it. With the agent B waits until A's call
+     * has ended (close.waited): A's commit completes and its rows are in the database; A's rollback completes.
      * 21: the flush completes, then B's close goes through (the agent waits for a call in progress, not for a
      * transaction); A's commit comes after B's close, so it is refused and A is told: nothing half-written,
      * nothing acknowledged. A waits for B before its commit, so that order is the same every run.
+     * Results: "call" is what A's held call threw, "commit" what A's commit threw (none: no commit, or it went through).
      */
-    private void closeFromOtherThreadDuring(String phase) throws Exception {
+    private void otherThreadDuring(String phase, ThreadLocal<Runnable> hook, boolean bRollsBack) throws Exception {
         boolean directFlush = phase.equals("flush");
-        boolean mapped = !phase.equals("rollback");
+        boolean mapped = hook == Hooks.BEFORE_STATEMENT;
         Session s = sf.openSession();
         Transaction tx = s.beginTransaction();
         for (long id = 1; id <= 3; id++) {
@@ -689,7 +630,11 @@ public final class Scenarios {
             try {
                 inCall.await();
                 bCalling.countDown();
-                s.close();
+                if (bRollsBack) {
+                    tx.rollback();
+                } else {
+                    s.close();
+                }
             } catch (Throwable e) {
                 bSaw.set(describe(e));
             } finally {
@@ -697,7 +642,7 @@ public final class Scenarios {
             }
         }, "closer");
         AtomicReference<String> bState = new AtomicReference<>("?");
-        Runnable hold = () -> {
+        hook.set(() -> {
             inCall.countDown();
             Cancellations.awaitUninterruptibly(bCalling);
             // go on when B has finished, or is held (waiting) inside its call
@@ -706,15 +651,13 @@ public final class Scenarios {
                 java.util.concurrent.locks.LockSupport.parkNanos(200_000);
             }
             bState.set(bDone.getCount() == 0 ? "done before A's " + phase + " ended" : "held until A's " + phase + " ended");
-        };
-        (mapped ? Hooks.BEFORE_STATEMENT : Hooks.BEFORE_ROLLBACK).set(hold);
+        });
         b.start();
         String aSaw = "none";
-        String commit = "none";
         try {
             if (directFlush) {
                 s.flush();
-            } else if (mapped) {
+            } else if (phase.equals("commit")) {
                 tx.commit();
             } else {
                 tx.rollback();
@@ -722,9 +665,9 @@ public final class Scenarios {
         } catch (RuntimeException e) {
             aSaw = describe(e);
         } finally {
-            Hooks.BEFORE_STATEMENT.remove();
-            Hooks.BEFORE_ROLLBACK.remove();
+            hook.remove();
         }
+        String commit = phase.equals("commit") ? aSaw : "none";
         if (directFlush && aSaw.equals("none")) {
             bDone.await(30, TimeUnit.SECONDS); // B's close first, then A's commit: one order every run
             try {

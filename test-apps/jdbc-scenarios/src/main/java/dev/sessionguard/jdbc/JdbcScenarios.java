@@ -294,10 +294,7 @@ public final class JdbcScenarios {
         Runnable work = () -> {
             try (Connection c = ds.getConnection()) {
                 c.setAutoCommit(false);
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select pg_backend_pid()")) {
-                    rs.next();
-                    backendPid.set(rs.getLong(1));
-                }
+                backendPid.set(backendId(c));
                 insert(c, 1);
                 beforeCommit.countDown();
                 try {
@@ -498,12 +495,7 @@ public final class JdbcScenarios {
             try {
                 c.setAutoCommit(false);
                 insert(c, 1);
-                long backend;
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                        db.equals("postgres") ? "select pg_backend_pid()" : "select connection_id()")) {
-                    rs.next();
-                    backend = rs.getLong(1);
-                }
+                long backend = backendId(c);
                 try (Connection admin = direct(); Statement s = admin.createStatement()) {
                     s.execute(db.equals("postgres") ? "select pg_terminate_backend(" + backend + ")" : "kill " + backend);
                 }

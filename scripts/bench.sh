@@ -5,10 +5,10 @@
 #   scripts/bench.sh [forks] [warmup seconds] [measurement seconds]     (defaults 2 3 5: about 2 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f agent/target/sessionguard-agent.jar ] || [ ! -f benchmarks/target/classpath.txt ]; then
-  mvn -q -B package -DskipTests -pl benchmarks -am
-fi
+. scripts/lib.sh
+sg_build benchmarks
+sg_check_agent
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
-echo "$(nproc) cores, $(java -version 2>&1 | head -n 1)"
-java -cp "$CP" dev.sessionguard.benchmarks.Compare agent/target/sessionguard-agent.jar "${1:-2}" "${2:-3}" "${3:-5}" \
+echo "$(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
+"$JAVA" -cp "$CP" dev.sessionguard.benchmarks.Compare "$AGENT" "${1:-2}" "${2:-3}" "${3:-5}" \
   | grep -v '^# \(JMH\|VM\|Blackhole\|Warmup\|Measurement\|Timeout\|Threads\|Benchmark mode\)'

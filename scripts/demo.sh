@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: a legacy Hibernate order service on embedded H2 goes through a shutdown-and-interrupt storm,
 # once without SessionGuard and once with it, and the two outcomes are printed side by side.
-#   scripts/demo.sh            build what is missing, run legacy-h2 without and with the agent
+#   scripts/demo.sh            build what is missing or out of date (the agent jar too), run legacy-h2 without
+#                              and with the agent; exit 0 when both runs ended and printed their summary
 #   scripts/demo.sh --app NAME run another app: legacy-h2 (default, embedded H2), jdbc-worker (plain JDBC,
 #                              MariaDB), hikari-postgres (Hibernate 6.6, PostgreSQL), spring-boot-legacy (Boot 2.7,
 #                              PostgreSQL); --storm kill|poolclose|exit|cancel|shutdownNow|random, --pool dbcp2|c3p0
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
     --app) APP="${2:-}"; shift 2 ;;
     --pool) POOL="${2:-}"; shift 2 ;;
     --storm) STORM="${2:-}"; STORM_SET=1; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,20 +45,14 @@ case "$APP" in
     echo "no app '$APP'; available: legacy-h2, jdbc-worker, hikari-postgres, spring-boot-legacy" >&2
     exit 2 ;;
 esac
-if [ -n "${PORT:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then
-  echo "$APP needs $NEEDS, and nothing answers there." >&2
-  echo "Start it with: $START" >&2
-  exit 3
+. scripts/lib.sh
+if [ -n "${PORT:-}" ]; then
+  sg_need_port "$PORT" "$NEEDS for --app $APP" "$START"
 fi
 
-AGENT=agent/target/sessionguard-agent.jar
-CP_FILE=test-apps/$APP/target/classpath.txt
-if [ ! -f "$AGENT" ] || [ ! -f "$CP_FILE" ] || [ ! -d "test-apps/$APP/target/classes" ]; then
-  echo "== building (first run only): mvn -q -B package -DskipTests"
-  mvn -q -B package -DskipTests -pl "test-apps/$APP" -am
-fi
-CP="$ROOT/test-apps/$APP/target/classes:$(cat "$CP_FILE")"
-JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+sg_build "test-apps/$APP"
+sg_check_agent
+CP="$ROOT/test-apps/$APP/target/classes:$(cat "test-apps/$APP/target/classpath.txt")"
 OUT="$ROOT/target/demo"
 rm -rf "$OUT"; mkdir -p "$OUT/without" "$OUT/with"
 
@@ -66,8 +61,11 @@ run() { # run <label> <dir> [agent flag]
   echo "== $label"
   local start=$(date +%s)
   "$JAVA" "$@" -cp "$CP" "$MAIN" "$dir" ${ARGS[@]+"${ARGS[@]}"} 2>"$dir/stderr.log" | tee "$dir/stdout.log" | grep -E '^(  \.\.|seed )' || true
-  if [ -n "$VERIFY" ]; then
-    "$JAVA" -cp "$CP" "$VERIFY" "$dir" 2>>"$dir/stderr.log"
+  if [ ! -s "$dir/summary.txt" ]; then
+    fail "the run $label wrote no summary; its JVM said: $(grep -h -m1 -E 'Error|Exception|sessionguard\]' "$dir/stderr.log" "$dir/stdout.log" 2>/dev/null | head -n 1 | cut -c1-200) (all of it in $dir/stderr.log)" 4
+  fi
+  if [ -n "$VERIFY" ] && ! "$JAVA" -cp "$CP" "$VERIFY" "$dir" 2>>"$dir/stderr.log"; then
+    fail "reading the database after the run $label failed: $(tail -n 1 "$dir/stderr.log" | cut -c1-200) (all of it in $dir/stderr.log)" 4
   fi
   echo "   done in $(( $(date +%s) - start )) s"
 }
@@ -83,7 +81,7 @@ while IFS='=' read -r key value; do
 done < "$OUT/without/summary.txt"
 echo
 echo "What the agent did (events from $OUT/with/report.json):"
-grep -E '"[a-zA-Z.]+/?[a-z]*": [1-9]' "$OUT/with/report.json" | grep '/' | sed 's/[",]//g; s/^ */  /'
+grep -E '"[a-zA-Z.]+/?[a-z]*": [1-9]' "$OUT/with/report.json" | grep '/' | sed 's/[",]//g; s/^ */  /' || echo "  (no report written)"
 echo
 echo "Without the agent, the service's log said (most frequent errors in $OUT/without/):"
 cat "$OUT/without/stderr.log" "$OUT/without/stdout.log" 2>/dev/null \

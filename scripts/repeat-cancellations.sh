@@ -8,7 +8,7 @@ REPS=${1:-20}
 SEED=${2:-20261128}
 for v in 5.6 6.6 7.4; do
   echo "== Hibernate $v: 10 cancellation tests x $REPS repetitions with the agent (seed $SEED)"
-  mvn -B -q verify -pl "test-apps/hibernate-$v" -am -DskipITs -Dtest=CancellationsTest -Dsurefire.failIfNoSpecifiedTests=false \
+  mvn -B -q verify -pl "agent,test-apps/hibernate-$v" -am -DskipITs -Dtest=CancellationsTest -Dsurefire.failIfNoSpecifiedTests=false \
       -Dsg.cancellation.reps="$REPS" -Dsg.seed="$SEED"
   sed 's/^/   /' "test-apps/hibernate-$v/target/cancellation-matrix.md"
 done

@@ -11,7 +11,7 @@ SEED=${2:-20261128}
 VERSIONS=${3:-5.6 6.6 7.4}
 for v in $VERSIONS; do
   echo "== Hibernate $v: 10 concurrency tests x $REPS repetitions with the agent (seed $SEED)"
-  mvn -B -q verify -pl "test-apps/hibernate-$v" -am -DskipITs -Dtest=ConcurrencyTest -Dsurefire.failIfNoSpecifiedTests=false \
+  mvn -B -q verify -pl "agent,test-apps/hibernate-$v" -am -DskipITs -Dtest=ConcurrencyTest -Dsurefire.failIfNoSpecifiedTests=false \
       -Dsg.concurrency.reps="$REPS" -Dsg.seed="$SEED"
   sed 's/^/   /' "test-apps/hibernate-$v/target/concurrency-matrix.md"
 done

@@ -14,20 +14,16 @@ DBS=${3:-h2 postgres}
 SCENARIOS="s16 s17 s19 s20 s21 s22"
 JDK25=${SG_JAVA25_HOME:-$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -n 1)}
 
-need_build=no
-[ -f agent/target/sessionguard-agent.jar ] || need_build=yes
-for v in $VERSIONS; do
-  [ -f "test-apps/hibernate-$v/target/classpath.txt" ] || need_build=yes
-done
-if [ "$need_build" = yes ]; then
-  echo "building (mvn -B -q install -DskipTests) ..."
-  mvn -B -q install -DskipTests
-fi
+. scripts/lib.sh
+modules=()
+for v in $VERSIONS; do modules+=("test-apps/hibernate-$v"); done
+sg_build "${modules[@]}"
+sg_check_agent
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 run_one() { # version scenario db i
-  local dir="test-apps/hibernate-$1" java=java
+  local dir="test-apps/hibernate-$1" java=$JAVA
   if [ "$1" = 7.4 ] && [ -n "$JDK25" ]; then java="$JDK25/bin/java"; fi
   local f="$out/$1-$2-$3-$4"
   "$java" "-javaagent:agent/target/sessionguard-agent.jar=report=$f.json" \

@@ -8,11 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10}
-AGENT=agent/target/sessionguard-agent.jar
-[ -f "$AGENT" ] && [ -f test-apps/hibernate-5.6/target/classpath.txt ] || mvn -q -B package -DskipTests
+. scripts/lib.sh
+sg_build test-apps/hibernate-5.6
+sg_check_agent
 CP="test-apps/hibernate-5.6/target/classes:$(cat test-apps/hibernate-5.6/target/classpath.txt)"
-JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
 
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
@@ -20,6 +21,10 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/
 measure() { # measure <label> <agent options> <command...>
   local label=$1 opts=$2; shift 2
   local plain=() agent=()
+  # a run that fails would time its failure: each command must run once cleanly, without and with the agent
+  "$JAVA" "$@" >"$TMP/check.log" 2>&1 || fail "$label: the command fails without the agent: $(tail -n 1 "$TMP/check.log" | cut -c1-200)" 4
+  "$JAVA" "-javaagent:$AGENT${opts:+=$opts}" "$@" >"$TMP/check.log" 2>&1 \
+    || fail "$label: the command fails with the agent: $(grep -m1 -E 'Error|Exception|sessionguard\]' "$TMP/check.log" | cut -c1-200)" 4
   for i in $(seq 1 "$N"); do
     plain+=("$(ms "$JAVA" "$@")")
     agent+=("$(ms "$JAVA" "-javaagent:$AGENT${opts:+=$opts}" "$@")")
@@ -37,4 +42,3 @@ measure "Hibernate 5.6 + Hikari + H2, cache=off" "cache=off" -Dsg.dir="$TMP/h2" 
 "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2 >/dev/null 2>&1
 echo "cache filled: $(ls "$TMP"/cache/*/ | wc -l) entries"
 measure "Hibernate 5.6 + Hikari + H2, warm cache" "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
-rm -rf "$TMP"

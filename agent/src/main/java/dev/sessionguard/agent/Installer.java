@@ -34,7 +34,8 @@ final class Installer {
     private Installer() {
     }
 
-    static void install(Instrumentation inst, Options options, boolean attached) {
+    /** {@code helpers} says how the helper classes got into the bootstrap class loader (start-up line). */
+    static void install(Instrumentation inst, Options options, boolean attached, String helpers) {
         List<Target> targets = new ArrayList<>();
         for (Target t : Targets.all()) {
             // the shield's targets (Thread.interrupt) are woven in observe mode too, so that switching to
@@ -67,7 +68,7 @@ final class Installer {
         if (attached) {
             Jmx.register(installation);
         }
-        log.info("SessionGuard " + Version.get() + " " + (attached ? "attached" : "started") + " (" + options + ")");
+        log.info("SessionGuard " + Version.get() + " " + (attached ? "attached" : "started") + " (" + options + "); helper classes " + helpers);
     }
 
     /**

@@ -6,8 +6,8 @@ import java.lang.instrument.Instrumentation;
  * Entry points for {@code -javaagent} and attach. Never throws: whatever goes wrong, the application
  * starts as if no agent were there, and one line on stderr says why.
  *
- * <p>This class must not touch {@code dev.sessionguard.bootstrap} before {@link BootstrapJar} has put
- * that package on the bootstrap class path; {@link Installer} does everything after that.
+ * <p>This class must not touch {@code dev.sessionguard.bootstrap} before {@link BootstrapClasses} has
+ * defined that package in the bootstrap class loader; {@link Installer} does everything after that.
  */
 public final class SessionGuardAgent {
 
@@ -54,10 +54,16 @@ public final class SessionGuardAgent {
                     System.err.println("[sessionguard] already installed (" + previous + "); this copy does nothing");
                     return;
                 }
+                String helpers;
+                try {
+                    helpers = BootstrapClasses.install(inst);
+                } catch (BootstrapClasses.Refused r) {
+                    System.err.println("[sessionguard] " + r.getMessage());
+                    return;
+                }
                 System.setProperty(INSTALLED_PROPERTY, Version.get() + " " + options);
+                Installer.install(inst, options, attached, helpers);
             }
-            BootstrapJar.appendTo(inst);
-            Installer.install(inst, options, attached);
         } catch (Throwable t) {
             System.err.println("[sessionguard] could not start (" + t + "); the application runs without it");
         }

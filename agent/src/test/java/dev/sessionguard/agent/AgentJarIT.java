@@ -144,6 +144,64 @@ class AgentJarIT {
         }
     }
 
+    /**
+     * The helper classes are defined in the bootstrap loader, not appended to its search path: HotSpot
+     * prints no warning, and every class an AppCDS archive gives the application without the agent (its
+     * own classes included) it gives with the agent too. With the appended jar the application's classes
+     * were no longer shared and every JVM printed "Sharing is only supported for boot loader classes".
+     */
+    @Test
+    void noJvmWarningAndAppCdsKeepsItsClasses() throws Exception {
+        Path dir = Files.createTempDirectory("sg-cds");
+        Path archive = dir.resolve("app.jsa");
+        // AppCDS archives classes from jars only
+        Path appJar = dir.resolve("app.jar");
+        try (java.util.jar.JarOutputStream o = new java.util.jar.JarOutputStream(Files.newOutputStream(appJar))) {
+            for (String c : new String[] {"CdsApp", "CdsApp$Part"}) {
+                String entry = "dev/sessionguard/agent/" + c + ".class";
+                o.putNextEntry(new JarEntry(entry));
+                o.write(Files.readAllBytes(Paths.get("target", "test-classes").resolve(entry)));
+                o.closeEntry();
+            }
+        }
+        String cp = appJar.toString();
+        Result dump = java("-XX:ArchiveClassesAtExit=" + archive, "-cp", cp, CdsApp.class.getName());
+        assertEquals(0, dump.exit, dump.err);
+        assertTrue(Files.isRegularFile(archive), "archive written: " + dump.err + dump.out);
+        Result plain = java("-XX:SharedArchiveFile=" + archive, "-Xlog:class+load=info", "-cp", cp, CdsApp.class.getName());
+        Result agent = java("-javaagent:" + JAR, "-XX:SharedArchiveFile=" + archive, "-Xlog:class+load=info", "-cp", cp, CdsApp.class.getName());
+        assertEquals(0, plain.exit, plain.err);
+        assertEquals(0, agent.exit, agent.err);
+        java.util.Set<String> sharedWithout = shared(plain.out);
+        java.util.Set<String> sharedWith = shared(agent.out);
+        assertTrue(sharedWithout.contains(CdsApp.class.getName() + "$Part"), "the app's classes come from the archive: " + sharedWithout.size());
+        java.util.Set<String> lost = new java.util.TreeSet<>(sharedWithout);
+        lost.removeAll(sharedWith);
+        assertEquals(Collections.emptySet(), lost, "classes shared without the agent and not with it");
+        assertFalse(agent.err.toLowerCase(java.util.Locale.ROOT).contains("warning") || agent.out.contains("VM warning"), agent.err);
+
+        for (String home : new String[] {System.getProperty("java.home"), "/usr/lib/jvm/temurin-25-jdk-amd64"}) {
+            if (!Files.isDirectory(Paths.get(home))) {
+                continue;
+            }
+            Result r = javaOf(home, "-javaagent:" + JAR + "=log=info", "-version");
+            assertEquals(0, r.exit, r.err);
+            assertFalse(r.err.contains("VM warning"), home + ": " + r.err);
+            assertTrue(r.err.contains("helper classes defined in the bootstrap class loader"), home + ": " + r.err);
+        }
+    }
+
+    private static java.util.Set<String> shared(String classLoadLog) {
+        java.util.Set<String> s = new java.util.TreeSet<>();
+        for (String l : classLoadLog.split("\n")) {
+            if (l.contains("source: shared objects file")) {
+                String[] parts = l.substring(l.indexOf(']', l.indexOf("[class,load")) + 1).trim().split(" ");
+                s.add(parts[0]);
+            }
+        }
+        return s;
+    }
+
     private static List<String> agentLines(String err) {
         List<String> lines = new ArrayList<>();
         for (String l : err.split("\n")) {
@@ -167,8 +225,12 @@ class AgentJarIT {
     }
 
     private static Result java(String... args) throws Exception {
+        return javaOf(System.getProperty("java.home"), args);
+    }
+
+    private static Result javaOf(String home, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
-        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(Paths.get(home, "bin", "java").toString());
         Collections.addAll(cmd, args);
         File out = File.createTempFile("sg-out", ".txt");
         File err = File.createTempFile("sg-err", ".txt");

@@ -1,0 +1,203 @@
+package dev.sessionguard.agent;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Method;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BiFunction;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+
+/**
+ * Makes the helper API ({@code dev/sessionguard/bootstrap/**}) one copy that advice inlined into classes of
+ * any class loader resolves: its classes are defined straight into the bootstrap class loader. Nothing is
+ * appended to the bootstrap class path, so HotSpot keeps class-data sharing for every class loader and
+ * prints no warning. Why this is safe on JDK 8 to 25, and the fallback: docs/weaving.md, "The helper
+ * classes".
+ *
+ * <p>A JVM keeps the helper classes for its whole life (detach leaves them, idle). An agent jar whose
+ * helper classes differ from the ones already there (another build attached after a detach) refuses to
+ * start: its advice would link against code it was not built with.
+ */
+final class BootstrapClasses {
+
+    static final String PACKAGE = "dev/sessionguard/bootstrap/";
+    /** The digest of the helper classes defined in this JVM, set when they are defined. */
+    static final String BUILD_PROPERTY = "dev.sessionguard.helpers";
+    private static final String DEFINER = "dev/sessionguard/agent/BootDefiner.class";
+
+    /** The helper classes there are of another build: this agent must not start. */
+    static final class Refused extends Exception {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    private BootstrapClasses() {
+    }
+
+    /** Puts the helper classes in place; returns how, for the start-up line. */
+    static String install(Instrumentation inst) throws Exception {
+        File agentJar = agentJar();
+        Map<String, byte[]> classes = read(agentJar);
+        String build = digest(classes);
+        if (onBootstrap()) {
+            String there = System.getProperty(BUILD_PROPERTY);
+            if (build.equals(there)) {
+                return "already in this JVM";
+            }
+            throw new Refused("this JVM already has the helper classes of another SessionGuard build ("
+                    + (there == null ? "an older agent" : "helpers " + there) + ", left by an earlier attach) and this jar's ("
+                    + build + ") would run against them; SessionGuard is off: restart the JVM to use this jar, or attach the jar that was attached before");
+        }
+        String how;
+        try {
+            define(inst, classes);
+            how = "defined in the bootstrap class loader";
+        } catch (Throwable t) {
+            // a JVM that does not allow it: the helper jar on the bootstrap class path, as before (the CDS warning comes back)
+            BootstrapJar.appendTo(inst, classes);
+            how = "appended to the bootstrap class path, because defining them failed (" + t + ")";
+        }
+        System.setProperty(BUILD_PROPERTY, build);
+        return how;
+    }
+
+    /**
+     * Defines each class with the JDK's Unsafe#defineClass and no class loader (the bootstrap loader). The
+     * definer runs in a class loader of its own, and java.base's internal package is opened to that loader
+     * only (JDK 9 and later, through Instrumentation#redefineModule): application code gains no access.
+     */
+    private static void define(Instrumentation inst, Map<String, byte[]> classes) throws Exception {
+        final byte[] definerBytes = readAll(BootstrapClasses.class.getClassLoader().getResourceAsStream(DEFINER));
+        ClassLoader isolated = new ClassLoader(null) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                if (!name.equals("dev.sessionguard.agent.BootDefiner")) {
+                    throw new ClassNotFoundException(name);
+                }
+                return defineClass(name, definerBytes, 0, definerBytes.length);
+            }
+        };
+        openInternalUnsafe(inst, isolated);
+        @SuppressWarnings("unchecked")
+        BiFunction<String, byte[], Class<?>> definer = (BiFunction<String, byte[], Class<?>>)
+                isolated.loadClass("dev.sessionguard.agent.BootDefiner").getConstructor().newInstance();
+        // a class whose superclass is another helper class needs that one first: retry until none is left
+        List<String> left = new ArrayList<>(classes.keySet());
+        while (!left.isEmpty()) {
+            List<String> again = new ArrayList<>();
+            Throwable last = null;
+            for (String internal : left) {
+                try {
+                    definer.apply(internal.replace('/', '.'), classes.get(internal));
+                } catch (NoClassDefFoundError e) {
+                    again.add(internal);
+                    last = e;
+                } catch (LinkageError e) {
+                    if (!isDefined(internal)) {
+                        throw e;
+                    }
+                }
+            }
+            if (again.size() == left.size()) {
+                throw new IllegalStateException("cannot define " + again, last);
+            }
+            left = again;
+        }
+    }
+
+    /** JDK 9 and later: opens java.base's jdk.internal.misc to the given loader's unnamed module only. */
+    private static void openInternalUnsafe(Instrumentation inst, ClassLoader loader) throws Exception {
+        Class<?> moduleType;
+        try {
+            moduleType = Class.forName("java.lang.Module");
+        } catch (ClassNotFoundException jdk8) {
+            return; // no modules: sun.misc.Unsafe is reachable as it is
+        }
+        Object javaBase = Class.class.getMethod("getModule").invoke(Object.class);
+        Object target = ClassLoader.class.getMethod("getUnnamedModule").invoke(loader);
+        Method redefine = Instrumentation.class.getMethod("redefineModule", moduleType, Set.class, Map.class, Map.class, Set.class, Map.class);
+        redefine.invoke(inst, javaBase, Collections.emptySet(), Collections.emptyMap(),
+                Collections.singletonMap("jdk.internal.misc", Collections.singleton(target)),
+                Collections.emptySet(), Collections.emptyMap());
+    }
+
+    static boolean onBootstrap() {
+        return isDefined("dev/sessionguard/bootstrap/Guard");
+    }
+
+    private static boolean isDefined(String internal) {
+        try {
+            Class.forName(internal.replace('/', '.'), false, null);
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    private static File agentJar() throws IOException {
+        java.net.URL location = BootstrapClasses.class.getProtectionDomain().getCodeSource().getLocation();
+        try {
+            return new File(location.toURI());
+        } catch (Exception e) {
+            throw new IOException("cannot locate the agent jar from " + location, e);
+        }
+    }
+
+    /** The helper classes of the agent jar, by internal name, in name order. */
+    private static Map<String, byte[]> read(File agentJar) throws IOException {
+        Map<String, byte[]> classes = new TreeMap<>();
+        try (JarFile jar = new JarFile(agentJar)) {
+            for (JarEntry e : Collections.list(jar.entries())) {
+                String n = e.getName();
+                if (n.startsWith(PACKAGE) && n.endsWith(".class")) {
+                    classes.put(n.substring(0, n.length() - ".class".length()), readAll(jar.getInputStream(e)));
+                }
+            }
+        }
+        if (classes.isEmpty()) {
+            throw new IOException("no " + PACKAGE + " classes in " + agentJar);
+        }
+        return classes;
+    }
+
+    /** The first 12 hex digits of the SHA-256 of the helper classes' names and bytes. */
+    static String digest(Map<String, byte[]> classes) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        for (Map.Entry<String, byte[]> e : classes.entrySet()) {
+            md.update(e.getKey().getBytes("UTF-8"));
+            md.update(e.getValue());
+        }
+        byte[] d = md.digest();
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            b.append(Character.forDigit((d[i] >> 4) & 0xf, 16)).append(Character.forDigit(d[i] & 0xf, 16));
+        }
+        return b.toString();
+    }
+
+    static byte[] readAll(InputStream in) throws IOException {
+        if (in == null) {
+            throw new IOException("resource missing from the agent jar");
+        }
+        try (InputStream i = in) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = i.read(buf)) > 0) {
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        }
+    }
+}

@@ -25,7 +25,23 @@ final class Report {
 
     Report(Options options) {
         this.options = options;
-        this.file = new File(options.report);
+        this.file = new File(expand(options.report));
+    }
+
+    /** {@code %p} in the file name is this JVM's process id: one report per JVM when many share the options. */
+    static String expand(String path) {
+        return path.contains("%p") ? path.replace("%p", pid()) : path;
+    }
+
+    private static String pid() {
+        try {
+            Class<?> handle = Class.forName("java.lang.ProcessHandle"); // JDK 9 and later
+            return String.valueOf(handle.getMethod("pid").invoke(handle.getMethod("current").invoke(null)));
+        } catch (Throwable jdk8) {
+            String name = java.lang.management.ManagementFactory.getRuntimeMXBean().getName(); // "pid@host"
+            int at = name.indexOf('@');
+            return at > 0 ? name.substring(0, at) : name;
+        }
     }
 
     void attach(GuardTransformer t, LogSink log) {

@@ -119,6 +119,23 @@ class AgentJarIT {
     }
 
     @Test
+    void reportPerProcessWithPercentP() throws Exception {
+        Path dir = Files.createTempDirectory("sg-reports");
+        for (int i = 0; i < 2; i++) {
+            Result r = java("-javaagent:" + JAR + "=report=" + dir.resolve("sg-%p.json"), "-version");
+            assertEquals(0, r.exit, r.err);
+        }
+        List<String> names = new ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            files.forEach(f -> names.add(f.getFileName().toString()));
+        }
+        assertEquals(2, names.size(), "one report per JVM: " + names);
+        for (String n : names) {
+            assertTrue(n.matches("sg-[0-9]+\\.json"), n);
+        }
+    }
+
+    @Test
     void attachesToARunningJvm() throws Exception {
         File err = File.createTempFile("sg-target", ".txt");
         Process target = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),

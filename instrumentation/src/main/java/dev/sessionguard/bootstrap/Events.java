@@ -1,6 +1,6 @@
 package dev.sessionguard.bootstrap;
 
-/** Event kinds and reasons of the contract (design.md); the names are stable, the numbers are not. */
+/** Event kinds and reasons of the contract (docs/design.md); the names are stable, the numbers are not. */
 public final class Events {
 
     public static final int CLOSE_SKIPPED = 0;

@@ -87,6 +87,7 @@ public final class Cli {
                 + "  detach <pid>                  take the agent out: the woven classes get their original bytecode back\n"
                 + "  list                          the JVMs on this machine and whether SessionGuard runs in them\n"
                 + "  scan <jar|war|dir>...         which classes and methods would be woven, and the library versions found\n"
+                + "                                (--write DIR first: also write the woven class files there)\n"
                 + "  --version                     print the version\n"
                 + "  --help                        this text\n";
     }
@@ -94,6 +95,12 @@ public final class Cli {
     private static int attach(String pid, String options, PrintStream out, PrintStream err) {
         return onVm(pid, err, vm -> {
             String before = vm.installed();
+            if (before == null) {
+                String note = vm.dynamicLoadingNote();
+                if (note != null) {
+                    out.println(note);
+                }
+            }
             vm.loadAgent(options);
             String after = vm.installed();
             if (before != null) {

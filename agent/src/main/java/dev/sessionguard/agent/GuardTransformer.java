@@ -32,14 +32,53 @@ final class GuardTransformer implements ClassFileTransformer {
     private final Set<String> instrumented = Collections.newSetFromMap(new ConcurrentHashMap<String, Boolean>());
     private volatile Weaver weaver;
 
+    /** Connection implementations not in the list, found by their class file; null when targets has no jdbc. */
+    private final ConnectionMatcher connections;
+
     GuardTransformer(Instrumentation inst, List<Target> targets, LogSink log) {
         this.inst = inst;
         this.log = log;
+        boolean jdbc = false;
         for (Target t : targets) {
             for (String name : t.typeNames()) {
                 byInternalName.put(name.replace('.', '/'), t);
             }
+            jdbc |= "jdbc".equals(t.group());
         }
+        connections = jdbc ? new ConnectionMatcher() : null;
+    }
+
+    /**
+     * Registers this transformer (retransform-capable). On JDK 9 and later through {@link ModuleReads}, which
+     * gives a woven class in a named module (a java.lang.reflect.Proxy connection) read access to the helpers.
+     */
+    void register() {
+        ClassFileTransformer t = this;
+        if (!System.getProperty("java.specification.version", "1.8").startsWith("1.")) {
+            try {
+                t = (ClassFileTransformer) Class.forName("dev.sessionguard.agent.ModuleReads")
+                        .getDeclaredConstructor(GuardTransformer.class, Instrumentation.class).newInstance(this, inst);
+            } catch (Throwable e) {
+                log.warn("classes in named modules (java.lang.reflect.Proxy connections) are not guarded: " + e, e);
+            }
+        }
+        registered = t;
+        inst.addTransformer(t, true);
+    }
+
+    /** Takes back what {@link #register} did. */
+    void unregister() {
+        ClassFileTransformer t = registered;
+        if (t != null) {
+            inst.removeTransformer(t);
+        }
+    }
+
+    private volatile ClassFileTransformer registered;
+
+    void moduleReadFailed(String className, String module, Throwable t) {
+        log.warn("left " + className.replace('/', '.') + " uninstrumented: its module " + module
+                + " cannot be given access to the helper classes (" + t + ")", t);
     }
 
     Set<String> instrumented() {
@@ -54,7 +93,11 @@ final class GuardTransformer implements ClassFileTransformer {
         }
         Target target = byInternalName.get(className);
         if (target == null) {
-            return null;
+            // any other java.sql.Connection: a look at the class file's own header, supertypes only for candidates
+            target = connections == null ? null : connections.match(loader, className, bytes);
+            if (target == null) {
+                return null;
+            }
         }
         boolean shieldTarget = "shield".equals(target.group());
         if (shieldTarget && !shieldArmed) {
@@ -182,9 +225,18 @@ final class GuardTransformer implements ClassFileTransformer {
     /** Retransforms the loaded classes of the targets {@code which} accepts; returns those it could. */
     private List<Class<?>> retransform(java.util.function.Predicate<Target> which, String failure) {
         List<Class<?>> loaded = new ArrayList<>();
+        Class<?> connection = null;
+        if (connections != null) {
+            try {
+                connection = Class.forName("java.sql.Connection");
+            } catch (Throwable e) {
+                // no java.sql module in this runtime: no connections to find
+            }
+        }
         for (Class<?> c : inst.getAllLoadedClasses()) {
             Target t = byInternalName.get(c.getName().replace('.', '/'));
-            if (t != null && which.test(t) && inst.isModifiableClass(c)) {
+            boolean generic = t == null && ConnectionMatcher.isLoadedCandidate(c, connection);
+            if (((t != null && which.test(t)) || (generic && which.test(GENERIC))) && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
         }
@@ -199,6 +251,9 @@ final class GuardTransformer implements ClassFileTransformer {
         }
         return done;
     }
+
+    /** Stands for the connections found by their class file when choosing what to retransform. */
+    private static final Target GENERIC = dev.sessionguard.instrumentation.jdbc.ConnectionInstrumentation.declaring(false, false, true);
 
     private Weaver weaver() {
         Weaver w = weaver;

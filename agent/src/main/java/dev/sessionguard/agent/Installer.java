@@ -62,7 +62,7 @@ final class Installer {
             // the MBean server waits until a library class is woven, on a thread of its own (see Jmx)
             transformer.afterFirstTarget(() -> Jmx.register(installation));
         }
-        inst.addTransformer(transformer, true);
+        transformer.register();
         // library classes loaded before us (always so when attached): transform them now
         transformer.retransformLoaded(false);
         if (attached) {
@@ -87,7 +87,7 @@ final class Installer {
             return;
         }
         Guard.setMode(Guard.MODE_OFF);
-        i.inst.removeTransformer(i.transformer);
+        i.transformer.unregister();
         int restored = i.transformer.restoreAll();
         Jmx.unregister();
         System.clearProperty(SessionGuardAgent.INSTALLED_PROPERTY);

@@ -49,11 +49,16 @@ final class Scan {
 
     private final Map<String, Target> targets = new HashMap<>();
     private final List<Found> found = new ArrayList<>();
+    /** Classes that declare commit(), rollback() or close(): woven if they turn out to be java.sql.Connections. */
+    private final List<Found> candidates = new ArrayList<>();
+    private final Map<String, ClassHeader> candidateHeaders = new HashMap<>();
+    private final Map<String, String> archiveLibrary = new HashMap<>();
     /** Every class file seen, for the weaving of the targets (their superclasses). */
     private final Map<String, byte[]> classes = new HashMap<>();
     private final Map<String, String> libraries = new TreeMap<>();
     private final PrintStream err;
     private int archives;
+    private File write;
 
     private Scan(PrintStream err) {
         this.err = err;
@@ -66,8 +71,17 @@ final class Scan {
         }
     }
 
+    /** With {@code --write DIR} first, the woven class files are written there too (to check or diff them). */
     static int run(String[] paths, PrintStream out, PrintStream err) {
         Scan scan = new Scan(err);
+        if (paths.length >= 2 && paths[0].equals("--write")) {
+            scan.write = new File(paths[1]);
+            paths = java.util.Arrays.copyOfRange(paths, 2, paths.length);
+            if (paths.length == 0) {
+                err.println("usage: scan [--write DIR] <jar|war|dir>...");
+                return 2;
+            }
+        }
         boolean bad = false;
         for (String p : paths) {
             File f = new File(p);
@@ -168,6 +182,7 @@ final class Scan {
             library = m.matches() ? m.group(1) + " " + m.group(2) + " (version from the file name)"
                     : new File(label).getName() + " (no version in its manifest, pom.properties or name)";
         }
+        archiveLibrary.put(label, library);
         for (int i = before.size(); i < found.size(); i++) {
             Found f = found.get(i);
             if (f.library == null && f.archive.equals(label)) {
@@ -185,6 +200,13 @@ final class Scan {
         String internal = entry.substring(0, entry.length() - ".class".length());
         classes.put(internal.replace('/', '.'), bytes);
         Target t = targets.get(entry);
+        if (t == null && !internal.startsWith("META-INF/") && !ConnectionMatcher.skipped(internal)) {
+            ClassHeader h = ClassHeader.read(bytes, true);
+            if (h != null) {
+                candidates.add(new Found(archive, library, internal, bytes, null));
+                candidateHeaders.put(internal, h);
+            }
+        }
         if (t != null) {
             found.add(new Found(archive, library, internal.replace('/', '.'), bytes, t));
             if (library != null) {
@@ -193,7 +215,29 @@ final class Scan {
         }
     }
 
+    /** The candidates that implement java.sql.Connection, by the scanned class files, join the found targets. */
+    private void matchConnections() {
+        ConnectionMatcher matcher = new ConnectionMatcher();
+        for (Found c : candidates) {
+            Target t = matcher.match(c.className, candidateHeaders.get(c.className), n -> classes.get(n.replace('/', '.')));
+            if (t != null) {
+                String library = c.library != null ? c.library : archiveLibrary.get(c.archive);
+                found.add(new Found(c.archive, library, c.className.replace('/', '.'), c.bytes, t));
+                if (library != null) {
+                    libraries.put(c.archive, library);
+                }
+            }
+        }
+        // grouped by archive, in the order the archives were read
+        Map<String, Integer> order = new HashMap<>();
+        for (Found f : found) {
+            order.putIfAbsent(f.archive, order.size());
+        }
+        found.sort(java.util.Comparator.<Found>comparingInt(f -> order.get(f.archive)).thenComparing(f -> f.className));
+    }
+
     private boolean report(PrintStream out) {
+        matchConnections();
         if (found.isEmpty()) {
             out.println("No Hibernate, JDBC driver or pool class SessionGuard instruments was found in " + archives
                     + " archives; with this class path the agent would weave only java.lang.Thread#interrupt once a target loads (never, here).");
@@ -212,7 +256,12 @@ final class Scan {
                 out.println(f.library + "  [" + f.archive + "]");
             }
             try {
-                weaver.weave(f.target, f.className, f.bytes, all);
+                byte[] bytes = weaver.weave(f.target, f.className, f.bytes, all);
+                if (write != null) {
+                    File file = new File(write, f.className.replace('.', '/') + ".class");
+                    file.getParentFile().mkdirs();
+                    java.nio.file.Files.write(file.toPath(), bytes);
+                }
                 out.println("  woven:     " + f.className + "#" + String.join(", #", f.target.methodNames()));
                 woven++;
             } catch (Weaver.Unsupported u) {

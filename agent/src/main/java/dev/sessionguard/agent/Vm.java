@@ -100,6 +100,33 @@ final class Vm implements AutoCloseable {
         call("loadAgent", new Class<?>[] {String.class, String.class}, jar.getAbsolutePath(), options);
     }
 
+    /**
+     * JDK 21 and later print a warning in the target's log when an agent is loaded into it at run time
+     * (JEP 451) unless it was started with -XX:+EnableDynamicAgentLoading. The line to print before
+     * attaching, or null when that JVM will not warn.
+     */
+    String dynamicLoadingNote() throws Failure {
+        Properties sys = (Properties) call("getSystemProperties", new Class<?>[0]);
+        String spec = sys.getProperty("java.specification.version", "1.8");
+        int feature;
+        try {
+            feature = spec.startsWith("1.") ? 8 : Integer.parseInt(spec.replaceAll("[^0-9].*", ""));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (feature < 21) {
+            return null;
+        }
+        Properties agent = (Properties) call("getAgentProperties", new Class<?>[0]);
+        String flags = agent.getProperty("sun.jvm.args", "") + " " + agent.getProperty("sun.jvm.flags", "");
+        if (flags.contains("-XX:+EnableDynamicAgentLoading") || flags.contains("EnableDynamicAgentLoading=true")) {
+            return null;
+        }
+        return "note: " + pid + " runs Java " + feature + ", which logs \"WARNING: A Java agent has been loaded dynamically\" when an"
+                + " agent is attached; harmless, and to avoid it start that JVM with -XX:+EnableDynamicAgentLoading, or use"
+                + " -javaagent instead of attach";
+    }
+
     /** What the agent in that JVM says of itself ("version options"), or null when it is not running there. */
     String installed() throws Failure {
         Properties p = (Properties) call("getSystemProperties", new Class<?>[0]);

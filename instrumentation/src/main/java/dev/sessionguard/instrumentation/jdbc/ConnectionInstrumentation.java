@@ -36,6 +36,24 @@ public final class ConnectionInstrumentation implements Target {
                 "com.mchange.v2.c3p0.impl.NewProxyConnection");    // c3p0
     }
 
+    /**
+     * Any other {@code java.sql.Connection} implementation the agent finds by its class file (driver, pool,
+     * wrapper, generated proxy), for the guarded methods it declares; the class name is the class's own.
+     */
+    public static ConnectionInstrumentation declaring(boolean commit, boolean rollback, boolean close) {
+        java.util.List<String> methods = new java.util.ArrayList<>();
+        if (commit) {
+            methods.add("commit");
+        }
+        if (rollback) {
+            methods.add("rollback");
+        }
+        if (close) {
+            methods.add("close");
+        }
+        return new ConnectionInstrumentation(methods.toArray(new String[0]));
+    }
+
     /** Pool classes that override only close(). */
     public static ConnectionInstrumentation closeOverrides() {
         return new ConnectionInstrumentation(new String[] {"close"},

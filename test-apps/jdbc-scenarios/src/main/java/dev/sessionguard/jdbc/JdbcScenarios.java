@@ -60,6 +60,7 @@ public final class JdbcScenarios {
                 url = System.getProperty("sg.mariadb.url", "jdbc:mariadb://127.0.0.1:3306/test");
                 user = System.getProperty("sg.mariadb.user", "root");
                 break;
+            case "mysql51": // MySQL Connector/J 5.1 (com.mysql.jdbc): the test swaps its jar in for 8.x
             case "mysql": // MySQL Connector/J against the MariaDB server
                 url = System.getProperty("sg.mariadb.url", "jdbc:mariadb://127.0.0.1:3306/test").replace("jdbc:mariadb:", "jdbc:mysql:")
                         + "?useSSL=false&allowPublicKeyRetrieval=true";
@@ -79,7 +80,7 @@ public final class JdbcScenarios {
                 case "h2storm": s.h2Storm(); break;
                 case "flag": s.flagSurvives(); break;
                 case "slowcommit": s.interruptDuringCommit(args.length > 2 && args[2].equals("virtual")); break;
-                case "poolclose": s.poolClosedUnderWorkers(); break;
+                case "poolclose": s.poolClosedUnderWorkers(args.length > 2 ? args[2] : "hikari"); break;
                 case "deadconn": s.deadConnection(args[2]); break;
                 default: throw new IllegalArgumentException("unknown scenario " + args[0]);
             }
@@ -365,9 +366,9 @@ public final class JdbcScenarios {
      * Workers are inside transactions when the pool is closed (another component's shutdown). Each then
      * tries to commit, rolls back in catch, closes in finally. Which exception does each caller see?
      */
-    private void poolClosedUnderWorkers() throws Exception {
+    private void poolClosedUnderWorkers(String poolKind) throws Exception {
         int workers = 3;
-        HikariDataSource ds = pool(workers);
+        javax.sql.DataSource ds = poolKind.equals("hikari") ? pool(workers) : dataSource(poolKind, workers);
         CountDownLatch inTx = new CountDownLatch(workers);
         CountDownLatch poolClosed = new CountDownLatch(1);
         List<String> callers = Collections.synchronizedList(new ArrayList<>());
@@ -411,7 +412,11 @@ public final class JdbcScenarios {
             t.start();
         }
         inTx.await();
-        ds.close();
+        if (ds instanceof org.apache.tomcat.jdbc.pool.DataSource) {
+            ((org.apache.tomcat.jdbc.pool.DataSource) ds).close(true); // all connections, those in use too
+        } else {
+            ((AutoCloseable) ds).close();
+        }
         poolClosed.countDown();
         for (Thread t : threads) {
             t.join();
@@ -419,24 +424,40 @@ public final class JdbcScenarios {
         result.put("callers", String.join(" ; ", new TreeSet<>(callers)));
         result.put("cleanupEscaped", String.valueOf(cleanups.size()));
         result.put("cleanup", cleanups.isEmpty() ? "none" : cleanups.get(0));
-        result.put("active", String.valueOf(ds.getHikariPoolMXBean() == null ? 0 : ds.getHikariPoolMXBean().getActiveConnections()));
+        result.put("active", String.valueOf(ds instanceof HikariDataSource && ((HikariDataSource) ds).getHikariPoolMXBean() == null ? 0 : active(ds)));
         result.put("rows", String.valueOf(idsInDatabase().size()));
         result.put("openServerTransactions", String.valueOf(openTransactionsOf(backends)));
     }
 
     // ------------------------------------------------------------------ a backend killed under a pool proxy
 
-    /** A pool of the given kind (hikari, dbcp2, c3p0), or none: the driver's own connections. */
+    /** A pool of the given kind (hikari, dbcp2, c3p0, tomcat), or none: the driver's own connections. */
     private javax.sql.DataSource dataSource(String kind) throws Exception {
+        return dataSource(kind, 2);
+    }
+
+    private javax.sql.DataSource dataSource(String kind, int size) throws Exception {
         switch (kind) {
+            case "tomcat": { // Tomcat JDBC pool: connections are java.lang.reflect.Proxy instances
+                org.apache.tomcat.jdbc.pool.PoolProperties p = new org.apache.tomcat.jdbc.pool.PoolProperties();
+                p.setUrl(url);
+                p.setUsername(user);
+                p.setPassword("");
+                p.setMaxActive(size);
+                p.setMaxIdle(size);
+                p.setInitialSize(0);
+                p.setMinIdle(0);
+                p.setDriverClassName(driverClass());
+                return new org.apache.tomcat.jdbc.pool.DataSource(p);
+            }
             case "hikari":
-                return pool(2);
+                return pool(size);
             case "dbcp2": {
                 org.apache.commons.dbcp2.BasicDataSource d = new org.apache.commons.dbcp2.BasicDataSource();
                 d.setUrl(url);
                 d.setUsername(user);
                 d.setPassword("");
-                d.setMaxTotal(2);
+                d.setMaxTotal(size);
                 return d;
             }
             case "c3p0": {
@@ -444,7 +465,7 @@ public final class JdbcScenarios {
                 d.setJdbcUrl(url);
                 d.setUser(user);
                 d.setPassword("");
-                d.setMaxPoolSize(2);
+                d.setMaxPoolSize(size);
                 d.setMinPoolSize(1);
                 d.setInitialPoolSize(1);
                 return d;
@@ -467,7 +488,21 @@ public final class JdbcScenarios {
         }
     }
 
+    private String driverClass() {
+        switch (db) {
+            case "postgres": return "org.postgresql.Driver";
+            case "mariadb": return "org.mariadb.jdbc.Driver";
+            case "mysql51": return "com.mysql.jdbc.Driver";
+            case "mysql": return "com.mysql.cj.jdbc.Driver";
+            default: return "org.h2.Driver";
+        }
+    }
+
     private static int active(javax.sql.DataSource ds) throws Exception {
+        if (ds instanceof org.apache.tomcat.jdbc.pool.DataSource) {
+            org.apache.tomcat.jdbc.pool.ConnectionPool p = ((org.apache.tomcat.jdbc.pool.DataSource) ds).getPool();
+            return p == null ? 0 : p.getActive();
+        }
         if (ds instanceof HikariDataSource) {
             return ((HikariDataSource) ds).getHikariPoolMXBean().getActiveConnections();
         }

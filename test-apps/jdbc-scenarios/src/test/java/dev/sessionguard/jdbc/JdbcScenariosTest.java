@@ -38,6 +38,16 @@ class JdbcScenariosTest {
         return replaced;
     }
 
+    /** The class path with MySQL Connector/J 5.1 (com.mysql.jdbc) instead of 8.x (com.mysql.cj). */
+    static String classpathWithLegacyMysql() throws IOException {
+        File[] legacy = new File("target/mysql-legacy").listFiles((d, n) -> n.startsWith("mysql-connector-java-5.") && n.endsWith(".jar"));
+        assertTrue(legacy != null && legacy.length == 1, "target/mysql-legacy holds the Connector/J 5.1 jar");
+        String cp = Fork.classpath();
+        String replaced = cp.replaceAll("[^" + File.pathSeparator + "]*mysql-connector-j-[0-9.]+\\.jar", legacy[0].getAbsolutePath().replace("\\", "\\\\"));
+        assertNotEquals(cp, replaced, "the Connector/J 8.x jar was on the class path");
+        return replaced;
+    }
+
     private static Outcome[] both(String javaHome, String cp, String... args) throws Exception {
         Outcome plain = Fork.run(javaHome, cp, MAIN, args, false, "");
         Outcome agent = Fork.run(javaHome, cp, MAIN, args, true, "");
@@ -152,10 +162,10 @@ class JdbcScenariosTest {
         assertEquals(1, agent.event("interrupt.deferred"), agent.toString());
     }
 
-    @ParameterizedTest(name = "HikariCP closed while workers are in transactions [{0}]")
-    @ValueSource(strings = {"postgres", "mariadb"})
-    void hikariClosedUnderWorkers(String db) throws Exception {
-        Outcome[] o = both(JDK17, Fork.classpath(), "poolclose", db);
+    @ParameterizedTest(name = "pool {1} closed while workers are in transactions [{0}]")
+    @CsvSource({"postgres,hikari", "mariadb,hikari", "postgres,tomcat", "mariadb,tomcat"})
+    void poolClosedUnderWorkers(String db, String pool) throws Exception {
+        Outcome[] o = both(JDK17, Fork.classpath(), "poolclose", db, pool);
         Outcome plain = o[0];
         Outcome agent = o[1];
         assertNotEquals("0", plain.get("cleanupEscaped"), "without the agent rollback/close throw: " + plain);
@@ -166,16 +176,23 @@ class JdbcScenariosTest {
         assertEquals("0", agent.get("active"));
         assertEquals("0", agent.get("openServerTransactions"));
         assertTrue(agent.event("commit.failed") >= 3, agent.toString());
-        matrix("HikariCP closed under 3 workers in transactions, " + db, plain, agent,
+        if (pool.equals("tomcat")) {
+            // the proxy threw before the driver was reached: only a woven java.lang.reflect.Proxy class could swallow it
+            assertTrue(agent.stderr.matches("(?s).*\\$Proxy[0-9]+#rollback.*"), "the Proxy connection's rollback decided: " + agent.stderr);
+        }
+        matrix(pool + " closed under 3 workers in transactions" + (pool.equals("tomcat") ? " (close(true))" : "") + ", " + db, plain, agent,
                 "callers", "cleanupEscaped", "cleanup", "rows", "active", "openServerTransactions");
     }
 
     @ParameterizedTest(name = "backend killed in a transaction: {0} through {1}")
     @CsvSource({"postgres,none", "postgres,hikari", "postgres,dbcp2", "postgres,c3p0",
                 "mariadb,none", "mariadb,hikari", "mariadb,dbcp2", "mariadb,c3p0",
-                "mysql,none", "mysql,hikari"})
+                "mysql,none", "mysql,hikari", "postgres,tomcat", "mariadb,tomcat",
+                "mysql51,none", "mysql51,hikari", "mysql51,tomcat"})
     void backendKilledInTransaction(String db, String pool) throws Exception {
-        Outcome[] o = both(JDK17, Fork.classpath(), "deadconn", db, pool);
+        // drivers and pools not in the agent's list of names (Connector/J 5.1, Tomcat's proxies): found by their class files
+        String cp = db.equals("mysql51") ? classpathWithLegacyMysql() : Fork.classpath();
+        Outcome[] o = both(JDK17, cp, "deadconn", db, pool);
         Outcome plain = o[0];
         Outcome agent = o[1];
         assertNotEquals("ok", agent.get("commit"), "the commit cannot succeed on a dead connection");

@@ -51,12 +51,17 @@ class ScanTest {
             "woven:     org.apache.commons.dbcp2.PoolingDataSource$PoolGuardConnectionWrapper#close",
             "woven:     com.mchange.v2.c3p0.impl.NewProxyConnection#commit, #rollback, #close",
             "woven:     com.zaxxer.hikari.pool.ProxyConnection#commit, #rollback, #close",
-            "woven:     org.postgresql.jdbc.PgConnection#commit, #rollback, #close"}) {
+            "woven:     org.postgresql.jdbc.PgConnection#commit, #rollback, #close",
+            // not in the agent's list of names: found by their class files
+            "woven:     com.zaxxer.hikari.pool.HikariProxyConnection#commit, #rollback",
+            "woven:     com.mysql.cj.jdbc.ConnectionWrapper#commit, #rollback, #close",
+            "woven:     org.apache.commons.dbcp2.managed.ManagedConnection#commit, #rollback, #close",
+            "woven:     org.h2.jdbcx.JdbcXAConnection$PooledJdbcConnection#close"}) {
             assertTrue(scan.out.contains(woven), woven + " in\n" + scan);
         }
         assertTrue(scan.out.contains("H2 Database Engine 2."), "the library and its version: " + scan);
         assertTrue(scan.out.contains("com.zaxxer:HikariCP "), scan.toString());
-        assertTrue(scan.out.contains("9 classes would be woven, 0 left as they are;"), scan.toString());
+        assertTrue(scan.out.contains("21 classes would be woven, 0 left as they are;"), scan.toString());
     }
 
     @Test
@@ -75,7 +80,121 @@ class ScanTest {
         assertTrue(scan.out.contains("service.jar!/BOOT-INF/lib/h2-"), scan.toString());
         assertTrue(scan.out.contains("woven:     org.h2.jdbc.JdbcConnection#commit, #rollback, #close"), scan.toString());
         assertTrue(scan.out.contains("woven:     com.zaxxer.hikari.pool.ProxyConnection#commit, #rollback, #close"), scan.toString());
-        assertTrue(scan.out.contains("2 classes would be woven"), scan.toString());
+        assertTrue(scan.out.contains("woven:     com.zaxxer.hikari.pool.HikariProxyConnection#commit, #rollback"), scan.toString());
+        assertTrue(scan.out.contains("4 classes would be woven"), scan.toString());
+    }
+
+    /**
+     * Drivers of servers this machine does not have (Oracle, SQL Server, jTDS, DB2): their real jars are
+     * woven by scan --write, each woven class passes ASM's CheckClassAdapter (structure and data flow) and
+     * is defined by a class loader over its jar.
+     */
+    @Test
+    void driversOfServersThisMachineDoesNotHave(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        File[] drivers = new File("target/server-drivers").listFiles((d, n) -> n.endsWith(".jar"));
+        assertTrue(drivers != null && drivers.length == 4, "target/server-drivers holds ojdbc8, mssql-jdbc, jtds, jcc");
+        Path woven = dir.resolve("woven");
+        List<String> args = new ArrayList<>(Arrays.asList("scan", "--write", woven.toString()));
+        for (File d : drivers) {
+            args.add(d.getPath());
+        }
+        Cli scan = cli(args.toArray(new String[0]));
+        assertEquals(0, scan.exit, scan.toString());
+        for (String main : new String[] {
+            "oracle.jdbc.driver.PhysicalConnection#commit, #rollback, #close",
+            "oracle.jdbc.driver.T4CConnection#close",
+            "com.microsoft.sqlserver.jdbc.SQLServerConnection#commit, #rollback, #close",
+            "com.microsoft.sqlserver.jdbc.SQLServerConnectionPoolProxy#commit, #rollback, #close",
+            "net.sourceforge.jtds.jdbc.JtdsConnection#commit, #rollback, #close",
+            "com.ibm.db2.jcc.am.Connection#commit, #rollback, #close"}) {
+            assertTrue(scan.out.contains("woven:     " + main), main + " in\n" + scan);
+        }
+        java.util.Map<String, byte[]> classes = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> files = Files.walk(woven)) {
+            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                String name = woven.relativize(f).toString().replace(File.separatorChar, '.').replaceAll("\\.class$", "");
+                classes.put(name, Files.readAllBytes(f));
+            }
+        }
+        assertTrue(classes.size() >= 15, "woven class files written: " + classes.keySet());
+        java.net.URL[] urls = new java.net.URL[drivers.length + 1];
+        for (int i = 0; i < drivers.length; i++) {
+            urls[i] = drivers[i].toURI().toURL();
+        }
+        urls[drivers.length] = Fork.AGENT_JAR.toUri().toURL(); // the helper classes the advice calls
+        try (java.net.URLClassLoader loader = new java.net.URLClassLoader(urls, ClassLoader.getPlatformClassLoader()) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                byte[] b = classes.get(name);
+                if (b == null) {
+                    return super.findClass(name);
+                }
+                // as the JVM defines a transformed class: with its jar's code source (signed jars keep their signers)
+                return defineClass(name, b, 0, b.length, codeSource(drivers, name));
+            }
+        }) {
+            List<String> problems = new ArrayList<>();
+            for (java.util.Map.Entry<String, byte[]> e : classes.entrySet()) {
+                // a type the driver refers to that is in an optional jar (Oracle's xdb) fails the data-flow check
+                // of the original class as well: only what weaving added counts
+                java.util.Set<String> added = verify(e.getValue(), loader);
+                added.removeAll(verify(original(drivers, e.getKey()), loader));
+                if (!added.isEmpty()) {
+                    problems.add(e.getKey() + ": " + added);
+                }
+                Class<?> c = Class.forName(e.getKey(), false, loader);
+                assertEquals(loader, c.getClassLoader(), e.getKey());
+                assertTrue(java.sql.Connection.class.isAssignableFrom(c), e.getKey() + " is a java.sql.Connection");
+            }
+            assertTrue(problems.isEmpty(), String.join("\n", problems));
+        }
+    }
+
+    /** ASM's CheckClassAdapter report of a class file, one entry per problem, without instruction offsets. */
+    private static java.util.Set<String> verify(byte[] classFile, ClassLoader loader) {
+        java.io.StringWriter report = new java.io.StringWriter();
+        org.objectweb.asm.util.CheckClassAdapter.verify(new org.objectweb.asm.ClassReader(classFile), loader, false,
+                new java.io.PrintWriter(report));
+        java.util.Set<String> problems = new java.util.TreeSet<>();
+        for (String line : report.toString().split("\n")) {
+            if (line.contains("Exception") && !line.trim().startsWith("at ") && !line.trim().startsWith("...")) {
+                problems.add(line.replaceAll("instruction [0-9]+", "instruction N").trim());
+            }
+        }
+        return problems;
+    }
+
+    private static byte[] original(File[] jars, String className) throws java.io.IOException {
+        String entry = className.replace('.', '/') + ".class";
+        for (File jar : jars) {
+            try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar)) {
+                JarEntry e = j.getJarEntry(entry);
+                if (e != null) {
+                    try (java.io.InputStream in = j.getInputStream(e)) {
+                        return in.readAllBytes();
+                    }
+                }
+            }
+        }
+        throw new AssertionError(className + " is in none of " + Arrays.toString(jars));
+    }
+
+    private static java.security.CodeSource codeSource(File[] jars, String className) {
+        String entry = className.replace('.', '/') + ".class";
+        for (File jar : jars) {
+            try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar)) {
+                JarEntry e = j.getJarEntry(entry);
+                if (e != null) {
+                    try (java.io.InputStream in = j.getInputStream(e)) {
+                        in.readAllBytes(); // the signers are known once the entry was read
+                    }
+                    return new java.security.CodeSource(jar.toURI().toURL(), e.getCodeSigners());
+                }
+            } catch (java.io.IOException ex) {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        }
+        throw new AssertionError(className + " is in none of " + Arrays.toString(jars));
     }
 
     @Test

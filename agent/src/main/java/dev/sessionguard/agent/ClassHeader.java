@@ -1,0 +1,168 @@
+package dev.sessionguard.agent;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The few facts the generic JDBC matcher needs from a class file, read straight from its bytes without
+ * Byte Buddy: whether it is an interface, its superclass and interface names, and which of commit(),
+ * rollback() and close() (no arguments, returning void) it declares with a body. Reading stops at the
+ * method table; a malformed class file gives null. See docs/weaving.md, "Finding the classes to weave".
+ */
+final class ClassHeader {
+
+    static final int COMMIT = 1;
+    static final int ROLLBACK = 2;
+    static final int CLOSE = 4;
+
+    private static final byte[] COMMIT_NAME = ascii("commit");
+    private static final byte[] ROLLBACK_NAME = ascii("rollback");
+    private static final byte[] CLOSE_NAME = ascii("close");
+    private static final byte[] VOID_NO_ARGS = ascii("()V");
+
+    private static final int ACC_STATIC = 0x0008;
+    private static final int ACC_NATIVE = 0x0100;
+    private static final int ACC_INTERFACE = 0x0200;
+    private static final int ACC_ABSTRACT = 0x0400;
+
+    final boolean isInterface;
+    /** Internal name, or null for java/lang/Object and module-info. */
+    final String superName;
+    final String[] interfaces;
+    /** COMMIT | ROLLBACK | CLOSE of the methods declared with a body; 0 when not read. */
+    final int declared;
+
+    private ClassHeader(boolean isInterface, String superName, String[] interfaces, int declared) {
+        this.isInterface = isInterface;
+        this.superName = superName;
+        this.interfaces = interfaces;
+        this.declared = declared;
+    }
+
+    /**
+     * Reads {@code b}. With {@code candidatesOnly}, returns null unless the class is not an interface and
+     * declares at least one of the three methods: the names are then never turned into strings.
+     */
+    static ClassHeader read(byte[] b, boolean candidatesOnly) {
+        try {
+            if (b.length < 10 || u4(b, 0) != 0xCAFEBABE) {
+                return null;
+            }
+            int count = u2(b, 8);
+            int[] offsets = new int[count];
+            int p = 10;
+            for (int i = 1; i < count; i++) {
+                offsets[i] = p;
+                int tag = b[p] & 0xFF;
+                switch (tag) {
+                    case 1: // Utf8
+                        p += 3 + u2(b, p + 1);
+                        break;
+                    case 7: case 8: case 16: case 19: case 20: // Class, String, MethodType, Module, Package
+                        p += 3;
+                        break;
+                    case 15: // MethodHandle
+                        p += 4;
+                        break;
+                    case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18:
+                        p += 5;
+                        break;
+                    case 5: case 6: // Long, Double: two slots
+                        p += 9;
+                        i++;
+                        break;
+                    default:
+                        return null;
+                }
+            }
+            int access = u2(b, p);
+            boolean isInterface = (access & ACC_INTERFACE) != 0;
+            if (candidatesOnly && isInterface) {
+                return null;
+            }
+            int superIndex = u2(b, p + 4);
+            int interfaceCount = u2(b, p + 6);
+            int interfacesAt = p + 8;
+            p = interfacesAt + 2 * interfaceCount;
+            int declared = 0;
+            if (candidatesOnly) {
+                p = skipMembers(b, p); // fields
+                int methods = u2(b, p);
+                p += 2;
+                for (int m = 0; m < methods; m++) {
+                    int flags = u2(b, p);
+                    if ((flags & (ACC_STATIC | ACC_NATIVE | ACC_ABSTRACT)) == 0
+                            && utf8Is(b, offsets, u2(b, p + 4), VOID_NO_ARGS)) {
+                        int name = u2(b, p + 2);
+                        if (utf8Is(b, offsets, name, CLOSE_NAME)) {
+                            declared |= CLOSE;
+                        } else if (utf8Is(b, offsets, name, COMMIT_NAME)) {
+                            declared |= COMMIT;
+                        } else if (utf8Is(b, offsets, name, ROLLBACK_NAME)) {
+                            declared |= ROLLBACK;
+                        }
+                    }
+                    p = skipAttributes(b, p + 6);
+                }
+                if (declared == 0) {
+                    return null;
+                }
+            }
+            String superName = superIndex == 0 ? null : className(b, offsets, superIndex);
+            String[] interfaces = new String[interfaceCount];
+            for (int i = 0; i < interfaceCount; i++) {
+                interfaces[i] = className(b, offsets, u2(b, interfacesAt + 2 * i));
+            }
+            return new ClassHeader(isInterface, superName, interfaces, declared);
+        } catch (RuntimeException e) {
+            return null; // truncated or malformed: not ours to judge, the JVM will
+        }
+    }
+
+    private static int skipMembers(byte[] b, int p) {
+        int n = u2(b, p);
+        p += 2;
+        for (int i = 0; i < n; i++) {
+            p = skipAttributes(b, p + 6);
+        }
+        return p;
+    }
+
+    private static int skipAttributes(byte[] b, int p) {
+        int n = u2(b, p);
+        p += 2;
+        for (int i = 0; i < n; i++) {
+            p += 6 + u4(b, p + 2);
+        }
+        return p;
+    }
+
+    private static String className(byte[] b, int[] offsets, int classIndex) {
+        int utf8 = offsets[u2(b, offsets[classIndex] + 1)];
+        return new String(b, utf8 + 3, u2(b, utf8 + 1), StandardCharsets.UTF_8);
+    }
+
+    private static boolean utf8Is(byte[] b, int[] offsets, int index, byte[] expected) {
+        int at = offsets[index];
+        if ((b[at] & 0xFF) != 1 || u2(b, at + 1) != expected.length) {
+            return false;
+        }
+        for (int i = 0; i < expected.length; i++) {
+            if (b[at + 3 + i] != expected[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int u2(byte[] b, int p) {
+        return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
+    }
+
+    private static int u4(byte[] b, int p) {
+        return (u2(b, p) << 16) | u2(b, p + 2);
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,125 @@
+package dev.sessionguard.agent;
+
+import dev.sessionguard.instrumentation.Target;
+import dev.sessionguard.instrumentation.jdbc.ConnectionInstrumentation;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Finds {@code java.sql.Connection} implementations whatever their name: drivers, pools, wrappers and
+ * classes generated at run time (java.lang.reflect.Proxy connections). For each loaded class it reads
+ * the class file's own header ({@link ClassHeader}); only a class that declares commit(), rollback() or
+ * close() with a body is a candidate, and only for a candidate are its supertypes looked up, from their
+ * class files through the class's own loader, and remembered by name. No Byte Buddy, no TypePool, no
+ * class loaded. See docs/weaving.md, "Finding the classes to weave".
+ */
+final class ConnectionMatcher {
+
+    private static final String CONNECTION = "java/sql/Connection";
+    /** Supertypes are remembered by name; more than this many (a pathological class path) starts over. */
+    private static final int MAX_REMEMBERED = 20_000;
+    private static final int MAX_DEPTH = 24;
+
+    /** Internal name of a supertype seen for a candidate: is it, or does it extend, java.sql.Connection? */
+    private final ConcurrentHashMap<String, Boolean> isConnection = new ConcurrentHashMap<>();
+    private final ConnectionInstrumentation[] byMethods = new ConnectionInstrumentation[8];
+
+    ConnectionMatcher() {
+        for (int mask = 1; mask < 8; mask++) {
+            byMethods[mask] = ConnectionInstrumentation.declaring(
+                    (mask & ClassHeader.COMMIT) != 0, (mask & ClassHeader.ROLLBACK) != 0, (mask & ClassHeader.CLOSE) != 0);
+        }
+    }
+
+    /** The target for {@code className}, or null when it is not a Connection implementation with a guarded method. */
+    Target match(final ClassLoader loader, String className, byte[] bytes) {
+        if (skipped(className)) {
+            return null;
+        }
+        ClassHeader h = ClassHeader.read(bytes, true);
+        if (h == null) {
+            return null;
+        }
+        return match(className, h, name -> classFile(loader, name));
+    }
+
+    /** As above, the supertypes' class files from {@code source} (internal name to bytes, null when unknown): scan. */
+    Target match(String className, ClassHeader h, Function<String, byte[]> source) {
+        if (!extendsConnection(source, h, 0)) {
+            return null;
+        }
+        remember(className, Boolean.TRUE);
+        return byMethods[h.declared];
+    }
+
+    /** JDK classes (except java.lang.reflect.Proxy classes, which live in jdk.proxyN or com.sun.proxy) and the agent's own. */
+    static boolean skipped(String n) {
+        if (n.startsWith("java/") || n.startsWith("javax/") || n.startsWith("sun/") || n.startsWith("dev/sessionguard/")
+                || n.contains("$$Lambda")) {
+            return true;
+        }
+        if (n.startsWith("jdk/")) {
+            return !n.startsWith("jdk/proxy");
+        }
+        return n.startsWith("com/sun/") && !n.startsWith("com/sun/proxy/");
+    }
+
+    private boolean extendsConnection(Function<String, byte[]> source, ClassHeader h, int depth) {
+        for (String i : h.interfaces) {
+            if (isConnection(source, i, depth + 1)) {
+                return true;
+            }
+        }
+        return h.superName != null && isConnection(source, h.superName, depth + 1);
+    }
+
+    private boolean isConnection(Function<String, byte[]> source, String name, int depth) {
+        if (CONNECTION.equals(name)) {
+            return true;
+        }
+        Boolean known = isConnection.get(name);
+        if (known != null) {
+            return known;
+        }
+        if (name.startsWith("java/") || name.startsWith("javax/") || name.startsWith("jdk/") || name.startsWith("sun/")
+                || depth > MAX_DEPTH) {
+            return false; // the JDK's only Connection is java.sql.Connection itself
+        }
+        byte[] bytes = source.apply(name);
+        ClassHeader h = bytes == null ? null : ClassHeader.read(bytes, false);
+        boolean result = h != null && extendsConnection(source, h, depth);
+        remember(name, result);
+        return result;
+    }
+
+    private void remember(String name, Boolean value) {
+        if (isConnection.size() > MAX_REMEMBERED) {
+            isConnection.clear();
+        }
+        isConnection.put(name, value);
+    }
+
+    private static byte[] classFile(ClassLoader loader, String name) {
+        String resource = name + ".class";
+        try (InputStream in = loader != null ? loader.getResourceAsStream(resource) : ClassLoader.getSystemResourceAsStream(resource)) {
+            if (in == null) {
+                return null;
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+            byte[] buffer = new byte[4096];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                out.write(buffer, 0, n);
+            }
+            return out.toByteArray();
+        } catch (Throwable t) {
+            return null; // an odd class loader: the class is not guarded, the application runs on
+        }
+    }
+
+    /** For classes already loaded (attach, detach): is {@code c} a Connection implementation declaring a guarded method? */
+    static boolean isLoadedCandidate(Class<?> c, Class<?> connection) {
+        return connection != null && !c.isInterface() && connection.isAssignableFrom(c) && !skipped(c.getName().replace('.', '/'));
+    }
+}

@@ -5,13 +5,19 @@
 #   2. Scenarios s9: boots Hibernate 5.6 with HikariCP on H2 and runs a few transactions, with the
 #      woven-class cache off (every start weaves: Byte Buddy is loaded), and with a warm cache (a restart
 #      with the same libraries: the woven classes are read, Byte Buddy is never loaded)
+#   3. a Spring Boot 2.7 service (Tomcat, Spring Data JPA, Hibernate 5.6, HikariCP, PostgreSQL; about 13,000
+#      classes loaded): start, one order over HTTP, stop; cold (cache=off) and warm. Needs PostgreSQL.
+# SG_AGENT=<jar> measures another build of the agent jar (e.g. an older one, to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10}
 . scripts/lib.sh
-sg_build test-apps/hibernate-5.6
+sg_build test-apps/hibernate-5.6 test-apps/spring-boot-legacy
+AGENT=${SG_AGENT:-$AGENT}
 sg_check_agent
+sg_need_port 5432 PostgreSQL "pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start"
 CP="test-apps/hibernate-5.6/target/classes:$(cat test-apps/hibernate-5.6/target/classpath.txt)"
+SB_CP="test-apps/spring-boot-legacy/target/classes:$(cat test-apps/spring-boot-legacy/target/classpath.txt)"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -42,3 +48,6 @@ measure "Hibernate 5.6 + Hikari + H2, cache=off" "cache=off" -Dsg.dir="$TMP/h2" 
 "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2 >/dev/null 2>&1
 echo "cache filled: $(ls "$TMP"/cache/*/ | wc -l) entries"
 measure "Hibernate 5.6 + Hikari + H2, warm cache" "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+measure "Spring Boot 2.7 + JPA + Hikari + PG, cache=off" "cache=off" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+"$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1
+measure "Spring Boot 2.7 + JPA + Hikari + PG, warm cache" "cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Method;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -154,8 +153,33 @@ final class BootstrapClasses {
         }
     }
 
-    /** The helper classes of the agent jar, by internal name, in name order. */
+    /** The list of helper class files the build wrote (instrumentation/pom.xml). */
+    private static final String INDEX = "META-INF/sessionguard/helpers.idx";
+
+    /**
+     * The helper classes of the agent jar, by internal name, in name order: by the build's list, through the
+     * class loader that already has the jar open; listing the jar's thousands of entries costs start-up.
+     */
     private static Map<String, byte[]> read(File agentJar) throws IOException {
+        ClassLoader own = BootstrapClasses.class.getClassLoader();
+        InputStream index = own == null ? null : own.getResourceAsStream(INDEX);
+        if (index != null) {
+            Map<String, byte[]> classes = new TreeMap<>();
+            for (String line : new String(readAll(index), "UTF-8").split("\n")) {
+                String n = line.trim();
+                if (n.startsWith(PACKAGE) && n.endsWith(".class")) {
+                    classes.put(n.substring(0, n.length() - ".class".length()), readAll(own.getResourceAsStream(n)));
+                }
+            }
+            if (!classes.isEmpty()) {
+                return classes;
+            }
+        }
+        return list(agentJar);
+    }
+
+    /** The same by listing the jar (a jar built without the list). */
+    private static Map<String, byte[]> list(File agentJar) throws IOException {
         Map<String, byte[]> classes = new TreeMap<>();
         try (JarFile jar = new JarFile(agentJar)) {
             for (JarEntry e : Collections.list(jar.entries())) {
@@ -171,19 +195,14 @@ final class BootstrapClasses {
         return classes;
     }
 
-    /** The first 12 hex digits of the SHA-256 of the helper classes' names and bytes. */
+    /** 12 hex digits over the helper classes' names and bytes (WovenCache's hash: no MessageDigest at start-up). */
     static String digest(Map<String, byte[]> classes) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
         for (Map.Entry<String, byte[]> e : classes.entrySet()) {
-            md.update(e.getKey().getBytes("UTF-8"));
-            md.update(e.getValue());
+            all.write(e.getKey().getBytes("UTF-8"));
+            all.write(e.getValue());
         }
-        byte[] d = md.digest();
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < 6; i++) {
-            b.append(Character.forDigit((d[i] >> 4) & 0xf, 16)).append(Character.forDigit(d[i] & 0xf, 16));
-        }
-        return b.toString();
+        return WovenCache.hash(all.toByteArray()).substring(0, 12);
     }
 
     static byte[] readAll(InputStream in) throws IOException {

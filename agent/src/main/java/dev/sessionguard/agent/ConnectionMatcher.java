@@ -42,7 +42,12 @@ final class ConnectionMatcher {
         if (h == null) {
             return null;
         }
-        return match(className, h, name -> classFile(loader, name));
+        return match(className, h, new Function<String, byte[]>() {
+            @Override
+            public byte[] apply(String name) {
+                return classFile(loader, name);
+            }
+        });
     }
 
     /** As above, the supertypes' class files from {@code source} (internal name to bytes, null when unknown): scan. */

@@ -104,14 +104,24 @@ final class GuardTransformer implements ClassFileTransformer {
             return null;
         }
         String name = className.replace('/', '.');
-        String key = cache == null ? null : WovenCache.key(name, bytes);
+        WovenCache cache = cache();
+        // a Proxy class has another number and another method order in every JVM: its entry is keyed by what
+        // determines it (the runtime and its interfaces) and stored without its name (docs/weaving.md)
+        boolean proxy = cache != null && ClassRename.isProxy(className);
+        String key = cache == null ? null : proxy ? ClassRename.proxyKey(bytes) : WovenCache.key(name, bytes);
         try {
-            byte[] result = cache == null ? null : cache.get(key);
+            byte[] result = key == null ? null : cache.get(key);
+            if (result != null && proxy) {
+                result = ClassRename.rename(result, ClassRename.TOKEN, className);
+            }
             if (result == null) {
                 // Byte Buddy is loaded here, on the first class that is not in the cache
                 result = weaver().weave(target, name, bytes, loader);
-                if (cache != null && result != null) {
-                    cache.put(key, result);
+                if (key != null && result != null) {
+                    byte[] stored = proxy ? ClassRename.rename(result, className, ClassRename.TOKEN) : result;
+                    if (stored != null) {
+                        cache.put(key, stored);
+                    }
                 }
             }
             if (result != null) {
@@ -125,7 +135,7 @@ final class GuardTransformer implements ClassFileTransformer {
             }
             return result;
         } catch (Weaver.Unsupported u) {
-            if (cache != null) {
+            if (key != null) {
                 cache.putUnsupported(key, u.getMessage());
             }
             log.warn("left " + name + " uninstrumented: " + u.getMessage(), null);
@@ -136,10 +146,29 @@ final class GuardTransformer implements ClassFileTransformer {
         }
     }
 
-    private volatile WovenCache cache;
+    /**
+     * The woven-class cache, opened when the first target class loads (a JVM without Hibernate or a driver
+     * never touches the disk for it); null when it is off or cannot be used.
+     */
+    private WovenCache cache() {
+        if (!cacheOpened) {
+            synchronized (this) {
+                if (!cacheOpened) {
+                    cache = WovenCache.open(cacheOption, log);
+                    cacheOpened = true;
+                }
+            }
+        }
+        return cache;
+    }
 
-    void cache(WovenCache c) {
-        cache = c;
+    private volatile boolean cacheOpened;
+    private volatile WovenCache cache;
+    private volatile String cacheOption;
+
+    /** The option cache= (null: the default directory; "off"). */
+    void cacheOption(String option) {
+        cacheOption = option;
     }
 
     /** Run once, off the class-loading thread, after the first library class is woven (JMX registration). */
@@ -200,7 +229,13 @@ final class GuardTransformer implements ClassFileTransformer {
 
     /** Classes loaded before the agent (always so when attached): the library targets, or the shield's. */
     void retransformLoaded(boolean shield) {
-        retransform(t -> "shield".equals(t.group()) == shield, "could not instrument the already loaded ");
+        // no lambda: this runs in premain, where each one costs a class spun at run time
+        retransform(new java.util.function.Predicate<Target>() {
+            @Override
+            public boolean test(Target t) {
+                return "shield".equals(t.group()) == shield;
+            }
+        }, "could not instrument the already loaded ");
     }
 
     /**

@@ -48,7 +48,7 @@ final class Installer {
         LogSink log = new LogSink(level(options.log));
         Report report = options.report == null ? null : new Report(options);
         GuardTransformer transformer = new GuardTransformer(inst, targets, log);
-        transformer.cache(WovenCache.open(options.cache, log));
+        transformer.cacheOption(options.cache);
         Installation installation = new Installation(inst, options, attached, log, transformer);
         if (report != null) {
             report.attach(transformer, log);
@@ -60,7 +60,13 @@ final class Installer {
         }
         if (!attached) {
             // the MBean server waits until a library class is woven, on a thread of its own (see Jmx)
-            transformer.afterFirstTarget(() -> Jmx.register(installation));
+            // no lambdas on the start-up path: each costs a class spun at run time
+            transformer.afterFirstTarget(new Runnable() {
+                @Override
+                public void run() {
+                    Jmx.register(installation);
+                }
+            });
         }
         transformer.register();
         // library classes loaded before us (always so when attached): transform them now

@@ -81,6 +81,13 @@ final class PrivateDir {
     private static String me() throws IOException {
         String m = me;
         if (m == null) {
+            Path self = java.nio.file.Paths.get("/proc/self");
+            if (Files.isDirectory(self)) {
+                // Linux: /proc/self belongs to the process's effective user; no file to create
+                m = Files.getOwner(self).getName();
+                me = m;
+                return m;
+            }
             Path probe = Files.createTempFile("sessionguard-owner", ".tmp");
             try {
                 m = Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS).getName();

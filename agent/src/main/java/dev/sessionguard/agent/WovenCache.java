@@ -4,13 +4,12 @@ import java.io.File;
 import java.io.FileOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.security.MessageDigest;
 import java.util.zip.CRC32;
 
 /**
  * Woven class files kept on disk between runs, so that a service restarted with the same libraries never
  * loads Byte Buddy: the weaving of a class depends on its bytes, the advice and Byte Buddy, so an entry is
- * keyed by the SHA-256 of the original class file, in a directory named after the agent build. The first
+ * keyed by a hash of the original class file ({@link #key}), in a directory named after the agent build. The first
  * start with a library version weaves and stores; the next ones read.
  *
  * <p>Safety: the directory must belong to this user and be closed to everyone else (created with rwx------;
@@ -71,18 +70,31 @@ final class WovenCache {
         }
     }
 
-    /** The key of a class file: its name and the SHA-256 of its bytes. */
+    /**
+     * The key of a class file: its name, its length and two independent 64-bit hashes of its bytes (FNV-1a
+     * and a multiply-xorshift hash). Not a cryptographic digest, on purpose: the JDK's MessageDigest costs
+     * tens of milliseconds of start-up (its security providers), and none is needed: only this user can
+     * write the directory, and whoever can choose a class file the application loads needs no collision.
+     */
     static String key(String className, byte[] original) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(original);
-            StringBuilder b = new StringBuilder(className.length() + 66).append(className).append('-');
-            for (byte x : d) {
-                b.append(Character.forDigit((x >> 4) & 15, 16)).append(Character.forDigit(x & 15, 16));
-            }
-            return b.toString();
-        } catch (Exception e) {
-            return null;
+        return className + "-" + Integer.toHexString(original.length) + "-" + hash(original);
+    }
+
+    /** 32 hex digits over {@code bytes}. */
+    static String hash(byte[] bytes) {
+        long fnv = 0xcbf29ce484222325L;
+        long mix = 0x9E3779B97F4A7C15L;
+        for (byte x : bytes) {
+            fnv = (fnv ^ (x & 0xff)) * 0x100000001b3L;
+            mix = (mix + (x & 0xff)) * 0xbf58476d1ce4e5b9L;
+            mix ^= mix >>> 31;
         }
+        return hex(fnv) + hex(mix);
+    }
+
+    private static String hex(long v) {
+        String h = Long.toHexString(v);
+        return "0000000000000000".substring(h.length()) + h;
     }
 
     /** What was stored for this key: woven bytes, a {@link Weaver.Unsupported} (thrown), or null when nothing. */

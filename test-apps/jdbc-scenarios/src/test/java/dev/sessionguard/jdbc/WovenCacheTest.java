@@ -87,4 +87,31 @@ class WovenCacheTest {
         assertEquals("probe none", off[0], off[2]);
         assertTrue(byteBuddyClasses(off[1]) > 100);
     }
+
+    /**
+     * java.lang.reflect.Proxy connections (Tomcat JDBC pool's) are numbered anew in every JVM: their entry is
+     * keyed without the name, so a restart finds it and weaves nothing (it writes no entry), and is guarded.
+     */
+    @Test
+    void proxyConnectionsAreFoundAgainAfterARestart(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("cache");
+        String[] args = {"deadconn", "postgres", "tomcat"};
+        dev.sessionguard.testing.Fork.Outcome first = dev.sessionguard.testing.Fork.run(JdbcScenariosTest.JDK17,
+                dev.sessionguard.testing.Fork.classpath(), JdbcScenariosTest.MAIN, args, true, "cache=" + cache);
+        assertEquals("0", first.get("cleanupEscaped"), first.toString());
+        List<Path> stored = entries(cache);
+        assertTrue(stored.stream().anyMatch(p -> p.getFileName().toString().startsWith("dev.sessionguard.cache.$Proxy-")), stored.toString());
+        java.util.Map<Path, Long> before = new java.util.HashMap<>();
+        for (Path p : stored) {
+            before.put(p, Files.getLastModifiedTime(p).toMillis());
+        }
+        dev.sessionguard.testing.Fork.Outcome second = dev.sessionguard.testing.Fork.run(JdbcScenariosTest.JDK17,
+                dev.sessionguard.testing.Fork.classpath(), JdbcScenariosTest.MAIN, args, true, "cache=" + cache);
+        assertEquals("0", second.get("cleanupEscaped"), "the proxy read from the cache is guarded: " + second);
+        java.util.Map<Path, Long> after = new java.util.HashMap<>();
+        for (Path p : entries(cache)) {
+            after.put(p, Files.getLastModifiedTime(p).toMillis());
+        }
+        assertEquals(before, after, "the restart wove nothing and wrote nothing");
+    }
 }

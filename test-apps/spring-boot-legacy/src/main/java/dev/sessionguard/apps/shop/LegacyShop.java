@@ -46,7 +46,7 @@ public class LegacyShop implements Storms.Service {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: LegacyShop <dir> <" + String.join("|", Storms.STORMS) + "> [seed]");
+            System.err.println("usage: LegacyShop <dir> <" + String.join("|", Storms.STORMS) + "|startup> [seed]");
             System.exit(2);
         }
         table = "sb_orders_" + ProcessHandle.current().pid();
@@ -69,6 +69,15 @@ public class LegacyShop implements Storms.Service {
         shop.context = app.run();
         shop.port = ((WebServerApplicationContext) shop.context).getWebServer().getPort();
         shop.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        if (args[1].equals("startup")) {
+            // scripts/startup.sh: start, one order through HTTP, JPA and the pool, stop
+            shop.placeOrder(1, null);
+            shop.context.close();
+            try (Connection c = DriverManager.getConnection(URL, USER, PASSWORD); Statement s = c.createStatement()) {
+                s.execute("drop table " + table);
+            }
+            System.exit(0);
+        }
         storms = new Storms(shop, new File(args[0]), args[1], args.length > 2 ? Long.parseLong(args[2]) : 20261128L,
                 WORKERS, 60, 20);
         storms.run();

@@ -115,8 +115,9 @@ final class GuardTransformer implements ClassFileTransformer {
                 result = ClassRename.rename(result, ClassRename.TOKEN, className);
             }
             if (result == null) {
-                // Byte Buddy is loaded here, on the first class that is not in the cache
-                result = weaver().weave(target, name, bytes, loader);
+                // Thread.interrupt(): ASM alone (ThreadWeaver); a library class: Byte Buddy, loaded here on the
+                // first class that is neither in the cache nor shipped woven in the jar
+                result = shieldTarget ? ThreadWeaver.weave(className, bytes) : weaver().weave(target, name, bytes, loader);
                 if (key != null && result != null) {
                     byte[] stored = proxy ? ClassRename.rename(result, className, ClassRename.TOKEN) : result;
                     if (stored != null) {

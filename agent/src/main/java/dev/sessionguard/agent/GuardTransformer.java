@@ -104,20 +104,35 @@ final class GuardTransformer implements ClassFileTransformer {
             return null;
         }
         String name = className.replace('/', '.');
-        WovenCache cache = cache();
         // a Proxy class has another number and another method order in every JVM: its entry is keyed by what
         // determines it (the runtime and its interfaces) and stored without its name (docs/weaving.md)
-        boolean proxy = cache != null && ClassRename.isProxy(className);
-        String key = cache == null ? null : proxy ? ClassRename.proxyKey(bytes) : WovenCache.key(name, bytes);
+        boolean proxy = ClassRename.isProxy(className);
+        String key = proxy ? ClassRename.proxyKey(bytes) : WovenCache.key(name, bytes);
+        WovenCache cache = null;
         try {
-            byte[] result = key == null ? null : cache.get(key);
+            // a library version the build wove: shipped in the jar (Shipped), no Byte Buddy, no disk
+            byte[] result = proxy || shieldTarget || !shipped ? null : Shipped.get(key);
+            if (result != null) {
+                noteWoven(target, name, shieldTarget);
+                return result;
+            }
+            cache = cache();
+            if (cache == null) {
+                key = null;
+            }
+            result = key == null ? null : cache.get(key);
             if (result != null && proxy) {
                 result = ClassRename.rename(result, ClassRename.TOKEN, className);
             }
             if (result == null) {
                 // Thread.interrupt(): ASM alone (ThreadWeaver); a library class: Byte Buddy, loaded here on the
                 // first class that is neither in the cache nor shipped woven in the jar
-                result = shieldTarget ? ThreadWeaver.weave(className, bytes) : weaver().weave(target, name, bytes, loader);
+                // a Proxy connection: ASM alone too (ProxyWeaver), Byte Buddy only when its body is not the JDK generator's
+                result = shieldTarget ? ThreadWeaver.weave(className, bytes)
+                        : proxy ? ProxyWeaver.weave(className, bytes, target.methodNames()) : null;
+                if (result == null && !shieldTarget) {
+                    result = weaver().weave(target, name, bytes, loader);
+                }
                 if (key != null && result != null) {
                     byte[] stored = proxy ? ClassRename.rename(result, className, ClassRename.TOKEN) : result;
                     if (stored != null) {
@@ -126,17 +141,11 @@ final class GuardTransformer implements ClassFileTransformer {
                 }
             }
             if (result != null) {
-                for (String m : target.methodNames()) {
-                    instrumented.add(name + "#" + m);
-                }
-                log.debug("instrumented " + name);
-                if (!shieldTarget) {
-                    firstTargetWoven();
-                }
+                noteWoven(target, name, shieldTarget);
             }
             return result;
         } catch (Weaver.Unsupported u) {
-            if (key != null) {
+            if (key != null && cache != null) {
                 cache.putUnsupported(key, u.getMessage());
             }
             log.warn("left " + name + " uninstrumented: " + u.getMessage(), null);
@@ -144,6 +153,16 @@ final class GuardTransformer implements ClassFileTransformer {
         } catch (Throwable t) {
             log.warn("left " + name + " uninstrumented: " + t, t);
             return null;
+        }
+    }
+
+    private void noteWoven(Target target, String name, boolean shieldTarget) {
+        for (String m : target.methodNames()) {
+            instrumented.add(name + "#" + m);
+        }
+        log.debug("instrumented " + name);
+        if (!shieldTarget) {
+            firstTargetWoven();
         }
     }
 
@@ -166,6 +185,13 @@ final class GuardTransformer implements ClassFileTransformer {
     private volatile boolean cacheOpened;
     private volatile WovenCache cache;
     private volatile String cacheOption;
+
+    private volatile boolean shipped = true;
+
+    /** The option shipped=on|off. */
+    void shipped(boolean on) {
+        shipped = on;
+    }
 
     /** The option cache= (null: the default directory; "off"). */
     void cacheOption(String option) {

@@ -49,6 +49,7 @@ final class Installer {
         Report report = options.report == null ? null : new Report(options);
         GuardTransformer transformer = new GuardTransformer(inst, targets, log);
         transformer.cacheOption(options.cache);
+        transformer.shipped(options.shipped);
         Installation installation = new Installation(inst, options, attached, log, transformer);
         if (report != null) {
             report.attach(transformer, log);

@@ -12,7 +12,7 @@ import java.util.Map;
  */
 final class Options {
 
-    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback", "jmx", "cache"};
+    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback", "jmx", "cache", "shipped"};
     static final String[] MODES = {"protect", "observe", "off"};
     static final String[] ON_OFF = {"on", "off"};
     static final String[] LOG_LEVELS = {"warn", "info", "debug", "off"};
@@ -33,6 +33,8 @@ final class Options {
     final String cache;
     /** Register the MBean dev.sessionguard:type=Guard (on by default). */
     final boolean jmx;
+    /** Use the woven classes shipped in the jar for the tested library versions (on by default). */
+    final boolean shipped;
 
     static final class InvalidOption extends Exception {
         InvalidOption(String message) {
@@ -48,6 +50,7 @@ final class Options {
         log = oneOf(values, "log", "warn", LOG_LEVELS);
         silentRollbackThrows = "throw".equals(oneOf(values, "silentRollback", "log", SILENT_ROLLBACK));
         jmx = "on".equals(oneOf(values, "jmx", "on", ON_OFF));
+        shipped = "on".equals(oneOf(values, "shipped", "on", ON_OFF));
         String c = values.get("cache");
         if (c != null && c.trim().isEmpty()) {
             throw invalid("cache", c, "off or a directory");
@@ -152,7 +155,7 @@ final class Options {
         return "mode=" + mode + ", shield=" + (shield ? "on" : "off") + ", closeWaitMs=" + closeWaitMs
                 + ", shieldMaxMs=" + shieldMaxMs + ", targets=" + (hibernate ? "hibernate" : "")
                 + (hibernate && jdbc ? "+" : "") + (jdbc ? "jdbc" : "") + ", log=" + log
-                + (silentRollbackThrows ? ", silentRollback=throw" : "") + (jmx ? "" : ", jmx=off") + (cache == null ? "" : ", cache=" + cache)
+                + (silentRollbackThrows ? ", silentRollback=throw" : "") + (jmx ? "" : ", jmx=off") + (shipped ? "" : ", shipped=off") + (cache == null ? "" : ", cache=" + cache)
                 + (report != null ? ", report=" + report : "");
     }
 }

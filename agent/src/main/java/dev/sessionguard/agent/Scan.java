@@ -28,7 +28,7 @@ import net.bytebuddy.dynamic.ClassFileLocator;
  * names each library found with its version, and for each target class says which methods would be woven,
  * or why the class would be left alone (the same weaving the agent does, done in memory).
  */
-final class Scan {
+public final class Scan {
 
     /** A target class found in an archive. */
     private static final class Found {
@@ -59,6 +59,10 @@ final class Scan {
     private final PrintStream err;
     private int archives;
     private File write;
+    /** --prewoven (the build): the woven class files are named by the key of their original bytes (Shipped). */
+    private boolean keyed;
+    /** Some class was left as it is or not checked. */
+    private boolean incomplete;
 
     private Scan(PrintStream err) {
         this.err = err;
@@ -74,8 +78,9 @@ final class Scan {
     /** With {@code --write DIR} first, the woven class files are written there too (to check or diff them). */
     static int run(String[] paths, PrintStream out, PrintStream err) {
         Scan scan = new Scan(err);
-        if (paths.length >= 2 && paths[0].equals("--write")) {
+        if (paths.length >= 2 && (paths[0].equals("--write") || paths[0].equals("--prewoven"))) {
             scan.write = new File(paths[1]);
+            scan.keyed = paths[0].equals("--prewoven");
             paths = java.util.Arrays.copyOfRange(paths, 2, paths.length);
             if (paths.length == 0) {
                 err.println("usage: scan [--write DIR] <jar|war|dir>...");
@@ -97,7 +102,23 @@ final class Scan {
                 bad = true;
             }
         }
-        return scan.report(out) ? (bad ? 1 : 0) : (bad ? 1 : 3);
+        boolean any = scan.report(out);
+        if (scan.keyed && (scan.incomplete || !any)) {
+            err.println("scan --prewoven: every class of the libraries to ship must be woven (see the lines above)");
+            return 5;
+        }
+        return any ? (bad ? 1 : 0) : (bad ? 1 : 3);
+    }
+
+    /**
+     * The build's entry (agent/pom.xml): {@code scan --prewoven DIR <libraries>} in Maven's own JVM, so it
+     * throws instead of exiting.
+     */
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        if (code != 0) {
+            throw new IllegalStateException("scan " + String.join(" ", args) + " ended with " + code);
+        }
     }
 
     private void path(File f) throws IOException {
@@ -253,16 +274,21 @@ final class Scan {
         for (Found f : found) {
             if (!f.archive.equals(archive)) {
                 archive = f.archive;
-                out.println(f.library + "  [" + f.archive + "]");
+                if (!keyed) {
+                    out.println(f.library + "  [" + f.archive + "]");
+                }
             }
             try {
                 byte[] bytes = weaver.weave(f.target, f.className, f.bytes, all);
                 if (write != null) {
-                    File file = new File(write, f.className.replace('.', '/') + ".class");
+                    File file = keyed ? new File(write, WovenCache.key(f.className, f.bytes))
+                            : new File(write, f.className.replace('.', '/') + ".class");
                     file.getParentFile().mkdirs();
                     java.nio.file.Files.write(file.toPath(), bytes);
                 }
-                out.println("  woven:     " + f.className + "#" + String.join(", #", f.target.methodNames()));
+                if (!keyed) { // the build (--prewoven) prints problems and the total only
+                    out.println("  woven:     " + f.className + "#" + String.join(", #", f.target.methodNames()));
+                }
                 woven++;
             } catch (Weaver.Unsupported u) {
                 String missing = missingType(u.getMessage());
@@ -280,6 +306,7 @@ final class Scan {
                 left++;
             }
         }
+        incomplete = left > 0 || unchecked > 0;
         out.println(woven + " classes would be woven, " + left + " left as they are"
                 + (unchecked > 0 ? ", " + unchecked + " not checked (classes they need were not scanned)" : "")
                 + "; java.lang.Thread#interrupt (and"

@@ -22,6 +22,25 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WovenCacheTest {
 
+    /** The cache's own tests weave at run time: the tested library versions are shipped woven in the jar. */
+    private static final String OFF = "shipped=off,";
+
+    /**
+     * A cold start (no cache) of tested library versions takes their woven classes from the jar and never
+     * loads Byte Buddy: only the ASM inside it, for Thread.interrupt() and Hikari's Proxy connection.
+     */
+    @Test
+    void aColdStartOfTestedVersionsUsesTheShippedClasses(@TempDir Path dir) throws Exception {
+        String[] cold = run(dir, "cache=off", "cold.log");
+        assertEquals("probe none", cold[0], "protected by the shipped classes: " + cold[2]);
+        long notAsm = cold[1].lines().filter(l -> l.contains("dev.sessionguard.shaded.bytebuddy.") && !l.contains("shaded.bytebuddy.jar.asm.")).count();
+        assertTrue(notAsm <= 2, "no Byte Buddy beyond the two interfaces the targets name: " + notAsm);
+        assertFalse(cold[1].contains("shaded.bytebuddy.pool.") || cold[1].contains("shaded.bytebuddy.asm.Advice"), "nothing wove with Byte Buddy");
+        String[] plain = run(dir, OFF + "cache=off", "plain.log");
+        assertEquals("probe none", plain[0], plain[2]);
+        assertTrue(byteBuddyClasses(plain[1]) > 100, "shipped=off: woven with Byte Buddy");
+    }
+
     /** One run of the service: probe once, exit. Returns [probe answer, class-load log, stderr]. */
     private static String[] run(Path dir, String options, String log) throws Exception {
         Path classLog = dir.resolve(log);
@@ -46,14 +65,14 @@ class WovenCacheTest {
     @Test
     void aRestartReadsTheWovenClassesAndNeverLoadsByteBuddy(@TempDir Path dir) throws Exception {
         Path cache = dir.resolve("cache");
-        String[] first = run(dir, "cache=" + cache, "first.log");
+        String[] first = run(dir, OFF + "cache=" + cache, "first.log");
         assertEquals("probe none", first[0], first[2]);
         assertTrue(byteBuddyClasses(first[1]) > 100, "the first start weaves with Byte Buddy: " + byteBuddyClasses(first[1]));
         List<Path> stored = entries(cache);
         assertTrue(stored.stream().anyMatch(p -> p.getFileName().toString().startsWith("org.h2.jdbc.JdbcConnection-")), stored.toString());
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cache)));
 
-        String[] second = run(dir, "cache=" + cache, "second.log");
+        String[] second = run(dir, OFF + "cache=" + cache, "second.log");
         assertEquals("probe none", second[0], "protected from the cache: " + second[2]);
         // only the two interfaces the verifier loads for the targets' classes (ElementMatcher, AsmVisitorWrapper);
         // nothing that weaves: no TypePool, no Advice, no ASM
@@ -66,10 +85,10 @@ class WovenCacheTest {
         byte[] bytes = Files.readAllBytes(h2);
         bytes[bytes.length / 2] ^= 0x5a;
         Files.write(h2, bytes);
-        String[] damaged = run(dir, "cache=" + cache, "damaged.log");
+        String[] damaged = run(dir, OFF + "cache=" + cache, "damaged.log");
         assertEquals("probe none", damaged[0], damaged[2]);
         assertTrue(byteBuddyClasses(damaged[1]) > 100, "the damaged entry was woven again");
-        String[] repaired = run(dir, "cache=" + cache, "repaired.log");
+        String[] repaired = run(dir, OFF + "cache=" + cache, "repaired.log");
         assertTrue(byteBuddyClasses(repaired[1]) <= 2, "and stored again: " + byteBuddyClasses(repaired[1]));
     }
 
@@ -83,7 +102,7 @@ class WovenCacheTest {
         assertTrue(r[2].contains("is not used: others can write to it (rwxrwxrwx)"), r[2]);
         assertTrue(entries(cache).isEmpty(), "nothing written there");
 
-        String[] off = run(dir, "cache=off", "off.log");
+        String[] off = run(dir, OFF + "cache=off", "off.log");
         assertEquals("probe none", off[0], off[2]);
         assertTrue(byteBuddyClasses(off[1]) > 100);
     }

@@ -2,9 +2,9 @@
 # Start-up cost of the agent, measured, not asserted: the same JVM command N times without and with
 # -javaagent, in alternation, and the medians and their ratio. scripts/startup.sh [N]
 #   1. java -version: a JVM that loads no Hibernate or JDBC class
-#   2. Scenarios s9: boots Hibernate 5.6 with HikariCP on H2 and runs a few transactions, with the
-#      woven-class cache off (every start weaves: Byte Buddy is loaded), and with a warm cache (a restart
-#      with the same libraries: the woven classes are read, Byte Buddy is never loaded)
+#   2. Scenarios s9: boots Hibernate 5.6 with HikariCP on H2 and runs a few transactions: cold (the
+#      woven-class cache off: the tested versions' woven classes come from the jar), the same for
+#      untested versions (shipped=off: Byte Buddy weaves), and warm (a restart reads the cache)
 #   3. a Spring Boot 2.7 service (Tomcat, Spring Data JPA, Hibernate 5.6, HikariCP, PostgreSQL; about 13,000
 #      classes loaded): start, one order over HTTP, stop; cold (cache=off) and warm. Needs PostgreSQL.
 # SG_AGENT=<jar> measures another build of the agent jar (e.g. an older one, to compare).
@@ -38,16 +38,19 @@ measure() { # measure <label> <agent options> <command...>
   local p a
   p=$(printf '%s\n' "${plain[@]}" | median)
   a=$(printf '%s\n' "${agent[@]}" | median)
-  printf '%-44s without %5d ms   with %5d ms   +%4d ms   ratio %s\n' "$label" "$p" "$a" $((a - p)) \
+  printf '%-50s without %5d ms   with %5d ms   +%4d ms   ratio %s\n' "$label" "$p" "$a" $((a - p)) \
     "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')"
 }
 echo "median of $N runs each, $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
 measure "java -version (no target classes)" "cache=$TMP/cache" -version
-measure "Hibernate 5.6 + Hikari + H2, cache=off" "cache=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+measure "Hibernate 5.6 + Hikari + H2, cold (cache=off)" "cache=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+if [ -z "${SG_AGENT:-}" ]; then # an older jar may not know the option
+  measure "  the same, untested versions (shipped=off)" "cache=off,shipped=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+fi
 # one run fills the cache; the measured runs are restarts with the same libraries
 "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2 >/dev/null 2>&1
 echo "cache filled: $(ls "$TMP"/cache/*/ | wc -l) entries"
-measure "Hibernate 5.6 + Hikari + H2, warm cache" "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
-measure "Spring Boot 2.7 + JPA + Hikari + PG, cache=off" "cache=off" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+measure "Hibernate 5.6 + Hikari + H2, warm (cache filled)" "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+measure "Spring Boot 2.7 + JPA + Hikari + PG, cold" "cache=off" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
 "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1
-measure "Spring Boot 2.7 + JPA + Hikari + PG, warm cache" "cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+measure "Spring Boot 2.7 + JPA + Hikari + PG, warm" "cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup

@@ -44,6 +44,11 @@ final class BootstrapClasses {
     private BootstrapClasses() {
     }
 
+    /** The digest of this jar's helper classes (the CLI compares it with a JVM's {@link #BUILD_PROPERTY}). */
+    static String ownDigest() throws Exception {
+        return digest(read(agentJar()));
+    }
+
     /** Puts the helper classes in place; returns how, for the start-up line. */
     static String install(Instrumentation inst) throws Exception {
         File agentJar = agentJar();

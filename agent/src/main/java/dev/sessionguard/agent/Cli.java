@@ -100,6 +100,13 @@ public final class Cli {
                 if (note != null) {
                     out.println(note);
                 }
+                // a JVM keeps the agent classes it loaded first: after a detach, another build's jar runs those again
+                String there = vm.systemProperty(BootstrapClasses.BUILD_PROPERTY);
+                String mine = ownDigest();
+                if (there != null && mine != null && !there.equals(mine)) {
+                    out.println("note: " + pid + " keeps the SessionGuard build it loaded first (helpers " + there + "); this jar (helpers "
+                            + mine + ") cannot replace it without a restart of that JVM: attaching runs that earlier build again");
+                }
             }
             vm.loadAgent(options);
             String after = vm.installed();
@@ -114,6 +121,14 @@ public final class Cli {
             out.println("SessionGuard attached to " + pid + " (" + after + ")");
             return 0;
         });
+    }
+
+    private static String ownDigest() {
+        try {
+            return BootstrapClasses.ownDigest();
+        } catch (Throwable t) {
+            return null;
+        }
     }
 
     private static int detach(String pid, PrintStream out, PrintStream err) {

@@ -127,6 +127,11 @@ final class Vm implements AutoCloseable {
                 + " -javaagent instead of attach";
     }
 
+    /** A system property of that JVM, or null. */
+    String systemProperty(String key) throws Failure {
+        return ((Properties) call("getSystemProperties", new Class<?>[0])).getProperty(key);
+    }
+
     /** What the agent in that JVM says of itself ("version options"), or null when it is not running there. */
     String installed() throws Failure {
         Properties p = (Properties) call("getSystemProperties", new Class<?>[0]);

@@ -163,6 +163,59 @@ class AgentJarIT {
     }
 
     /**
+     * A JVM keeps the agent classes (and helper classes) it loaded first: after a detach, attaching a jar of
+     * another build runs the first build again, since the agent class is found through the system class
+     * loader, where the first jar comes first. attach says so instead of letting the user believe the new
+     * build runs; the helper classes and the agent stay of one build.
+     */
+    @Test
+    void attachingAnotherBuildAfterDetachSaysTheFirstBuildRuns(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        // another build: the same jar with one helper class changed (the name of its source file), still a valid class
+        Path other = dir.resolve("other-build.jar");
+        try (JarFile in = new JarFile(JAR.toFile());
+             java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(other), in.getManifest())) {
+            for (JarEntry e : Collections.list(in.entries())) {
+                if (e.getName().equals("META-INF/MANIFEST.MF")) {
+                    continue;
+                }
+                byte[] b;
+                try (InputStream is = in.getInputStream(e)) {
+                    b = is.readAllBytes();
+                }
+                if (e.getName().equals("dev/sessionguard/bootstrap/Events.class")) {
+                    String text = new String(b, StandardCharsets.ISO_8859_1);
+                    assertTrue(text.contains("Events.java"), "the class names its source file");
+                    b = text.replace("Events.java", "Eventz.java").getBytes(StandardCharsets.ISO_8859_1);
+                }
+                out.putNextEntry(new JarEntry(e.getName()));
+                out.write(b);
+                out.closeEntry();
+            }
+        }
+        File err = File.createTempFile("sg-target", ".txt");
+        Process target = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-javaagent:" + other + "=log=info", "-cp", Paths.get("target", "test-classes").toAbsolutePath().toString(), WaitingApp.class.getName())
+                .redirectError(err).start();
+        try {
+            String pid = new java.io.BufferedReader(new java.io.InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            Result detach = java("-jar", JAR.toString(), "detach", pid);
+            assertEquals(0, detach.exit, detach.out + detach.err);
+            Result attach = java("-jar", JAR.toString(), "attach", pid, "log=info");
+            assertEquals(0, attach.exit, attach.out + attach.err);
+            assertTrue(attach.out.contains("keeps the SessionGuard build it loaded first"), attach.out);
+            target.getOutputStream().write('\n');
+            target.getOutputStream().flush();
+            assertTrue(target.waitFor(30, TimeUnit.SECONDS));
+            String log = new String(Files.readAllBytes(err.toPath()), StandardCharsets.UTF_8);
+            assertTrue(log.contains("helper classes already in this JVM"), "the first build runs again, with its own helpers: " + log);
+            assertFalse(log.contains("helper classes of another SessionGuard build"), log);
+        } finally {
+            target.destroyForcibly();
+            err.delete();
+        }
+    }
+
+    /**
      * JDK 21+ logs a warning for an agent loaded at run time unless the JVM was started with
      * -XX:+EnableDynamicAgentLoading: attach says so, in one line, before it attaches; with the flag it
      * says nothing and the JVM prints no warning.

@@ -30,22 +30,22 @@ class JdbcScenariosTest {
     static final String JDK25 = System.getProperty("sg.jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64");
 
     private static String classpathWithLegacyH2() throws IOException {
-        File[] legacy = new File("target/h2-legacy").listFiles((d, n) -> n.startsWith("h2-") && n.endsWith(".jar"));
-        assertTrue(legacy != null && legacy.length == 1, "target/h2-legacy holds the H2 1.4.200 jar");
-        String cp = Fork.classpath();
-        String replaced = cp.replaceAll("[^" + File.pathSeparator + "]*h2-2\\.[0-9.]+\\.jar", legacy[0].getAbsolutePath().replace("\\", "\\\\"));
-        assertNotEquals(cp, replaced, "the H2 2.x jar was on the class path");
-        return replaced;
+        return classpathWith("target/h2-legacy", "h2-", "h2-2\\.[0-9.]+\\.jar", "H2 2.x");
     }
 
     /** The class path with MySQL Connector/J 5.1 (com.mysql.jdbc) instead of 8.x (com.mysql.cj). */
     static String classpathWithLegacyMysql() throws IOException {
-        File[] legacy = new File("target/mysql-legacy").listFiles((d, n) -> n.startsWith("mysql-connector-java-5.") && n.endsWith(".jar"));
-        assertTrue(legacy != null && legacy.length == 1, "target/mysql-legacy holds the Connector/J 5.1 jar");
+        return classpathWith("target/mysql-legacy", "mysql-connector-java-5.", "mysql-connector-j-[0-9.]+\\.jar", "Connector/J 8.x");
+    }
+
+    /** This module's class path with the one jar in {@code dir} named {@code prefix}* instead of the jar {@code replaced} matches. */
+    private static String classpathWith(String dir, String prefix, String replaced, String what) throws IOException {
+        File[] legacy = new File(dir).listFiles((d, n) -> n.startsWith(prefix) && n.endsWith(".jar"));
+        assertTrue(legacy != null && legacy.length == 1, dir + " holds one " + prefix + "* jar");
         String cp = Fork.classpath();
-        String replaced = cp.replaceAll("[^" + File.pathSeparator + "]*mysql-connector-j-[0-9.]+\\.jar", legacy[0].getAbsolutePath().replace("\\", "\\\\"));
-        assertNotEquals(cp, replaced, "the Connector/J 8.x jar was on the class path");
-        return replaced;
+        String swapped = cp.replaceAll("[^" + File.pathSeparator + "]*" + replaced, legacy[0].getAbsolutePath().replace("\\", "\\\\"));
+        assertNotEquals(cp, swapped, "the " + what + " jar was on the class path");
+        return swapped;
     }
 
     private static Outcome[] both(String javaHome, String cp, String... args) throws Exception {

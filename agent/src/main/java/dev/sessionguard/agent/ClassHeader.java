@@ -52,27 +52,14 @@ final class ClassHeader {
             int p = 10;
             for (int i = 1; i < count; i++) {
                 offsets[i] = p;
-                int tag = b[p] & 0xFF;
-                switch (tag) {
-                    case 1: // Utf8
-                        p += 3 + u2(b, p + 1);
-                        break;
-                    case 7: case 8: case 16: case 19: case 20: // Class, String, MethodType, Module, Package
-                        p += 3;
-                        break;
-                    case 15: // MethodHandle
-                        p += 4;
-                        break;
-                    case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18:
-                        p += 5;
-                        break;
-                    case 5: case 6: // Long, Double: two slots
-                        p += 9;
-                        i++;
-                        break;
-                    default:
-                        return null;
+                int size = constantSize(b, p);
+                if (size < 0) {
+                    return null;
                 }
+                if (isWide(b[p])) {
+                    i++; // Long, Double: two slots
+                }
+                p += size;
             }
             int access = u2(b, p);
             boolean isInterface = (access & ACC_INTERFACE) != 0;
@@ -118,6 +105,29 @@ final class ClassHeader {
         }
     }
 
+    /** The size in bytes of the constant pool entry at {@code p}, or -1 for a tag this reader does not know. */
+    static int constantSize(byte[] b, int p) {
+        switch (b[p] & 0xFF) {
+            case 1: // Utf8
+                return 3 + u2(b, p + 1);
+            case 7: case 8: case 16: case 19: case 20: // Class, String, MethodType, Module, Package
+                return 3;
+            case 15: // MethodHandle
+                return 4;
+            case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18:
+                return 5;
+            case 5: case 6: // Long, Double
+                return 9;
+            default:
+                return -1;
+        }
+    }
+
+    /** A Long or Double entry: it takes two slots of the constant pool. */
+    static boolean isWide(byte tag) {
+        return tag == 5 || tag == 6;
+    }
+
     private static int skipMembers(byte[] b, int p) {
         int n = u2(b, p);
         p += 2;
@@ -154,7 +164,7 @@ final class ClassHeader {
         return true;
     }
 
-    private static int u2(byte[] b, int p) {
+    static int u2(byte[] b, int p) {
         return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
     }
 

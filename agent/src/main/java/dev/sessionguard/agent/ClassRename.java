@@ -64,30 +64,16 @@ final class ClassRename {
             String toDotted = to.replace('/', '.');
             ByteArrayOutputStream out = new ByteArrayOutputStream(classFile.length + 256);
             out.write(classFile, 0, 10);
-            int count = u2(classFile, 8);
+            int count = ClassHeader.u2(classFile, 8);
             int p = 10;
             for (int i = 1; i < count; i++) {
                 int tag = classFile[p] & 0xFF;
-                int size;
-                switch (tag) {
-                    case 1:
-                        size = 3 + u2(classFile, p + 1);
-                        break;
-                    case 7: case 8: case 16: case 19: case 20:
-                        size = 3;
-                        break;
-                    case 15:
-                        size = 4;
-                        break;
-                    case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18:
-                        size = 5;
-                        break;
-                    case 5: case 6:
-                        size = 9;
-                        i++;
-                        break;
-                    default:
-                        return null;
+                int size = ClassHeader.constantSize(classFile, p);
+                if (size < 0) {
+                    return null;
+                }
+                if (ClassHeader.isWide(classFile[p])) {
+                    i++;
                 }
                 if (tag == 1) {
                     String s = new String(classFile, p + 3, size - 3, StandardCharsets.UTF_8);
@@ -131,9 +117,5 @@ final class ClassRename {
             at = s.indexOf(from, end);
         }
         return b.append(s, last, s.length()).toString();
-    }
-
-    private static int u2(byte[] b, int p) {
-        return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
     }
 }

@@ -125,9 +125,9 @@ final class GuardTransformer implements ClassFileTransformer {
                 result = ClassRename.rename(result, ClassRename.TOKEN, className);
             }
             if (result == null) {
-                // Thread.interrupt(): ASM alone (ThreadWeaver); a library class: Byte Buddy, loaded here on the
-                // first class that is neither in the cache nor shipped woven in the jar
-                // a Proxy connection: ASM alone too (ProxyWeaver), Byte Buddy only when its body is not the JDK generator's
+                // Thread.interrupt() and a Proxy connection: ASM alone (ThreadWeaver, ProxyWeaver; a proxy whose body is
+                // not the JDK generator's goes on); any other class: Byte Buddy, loaded here on the first class
+                // that is neither shipped woven in the jar nor in the cache
                 result = shieldTarget ? ThreadWeaver.weave(className, bytes)
                         : proxy ? ProxyWeaver.weave(className, bytes, target.methodNames()) : null;
                 if (result == null && !shieldTarget) {
@@ -257,10 +257,10 @@ final class GuardTransformer implements ClassFileTransformer {
     /** Classes loaded before the agent (always so when attached): the library targets, or the shield's. */
     void retransformLoaded(boolean shield) {
         // no lambda: this runs in premain, where each one costs a class spun at run time
-        retransform(new java.util.function.Predicate<Target>() {
+        retransform(new java.util.function.Predicate<String>() {
             @Override
-            public boolean test(Target t) {
-                return "shield".equals(t.group()) == shield;
+            public boolean test(String group) {
+                return "shield".equals(group) == shield;
             }
         }, "could not instrument the already loaded ");
     }
@@ -275,7 +275,7 @@ final class GuardTransformer implements ClassFileTransformer {
             woven.add(m.substring(0, m.indexOf('#')));
         }
         int restored = 0;
-        for (Class<?> c : retransform(t -> true, "could not restore ")) {
+        for (Class<?> c : retransform(group -> true, "could not restore ")) {
             if (woven.contains(c.getName())) {
                 restored++;
             }
@@ -284,8 +284,8 @@ final class GuardTransformer implements ClassFileTransformer {
         return restored;
     }
 
-    /** Retransforms the loaded classes of the targets {@code which} accepts; returns those it could. */
-    private List<Class<?>> retransform(java.util.function.Predicate<Target> which, String failure) {
+    /** Retransforms the loaded classes of the target groups {@code which} accepts; returns those it could. */
+    private List<Class<?>> retransform(java.util.function.Predicate<String> which, String failure) {
         List<Class<?>> loaded = new ArrayList<>();
         Class<?> connection = null;
         if (connections != null) {
@@ -297,8 +297,9 @@ final class GuardTransformer implements ClassFileTransformer {
         }
         for (Class<?> c : inst.getAllLoadedClasses()) {
             Target t = byInternalName.get(c.getName().replace('.', '/'));
-            boolean generic = t == null && ConnectionMatcher.isLoadedCandidate(c, connection);
-            if (((t != null && which.test(t)) || (generic && which.test(GENERIC))) && inst.isModifiableClass(c)) {
+            // a Connection found by its class file belongs to the jdbc group
+            String group = t != null ? t.group() : ConnectionMatcher.isLoadedCandidate(c, connection) ? "jdbc" : null;
+            if (group != null && which.test(group) && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
         }
@@ -313,9 +314,6 @@ final class GuardTransformer implements ClassFileTransformer {
         }
         return done;
     }
-
-    /** Stands for the connections found by their class file when choosing what to retransform. */
-    private static final Target GENERIC = dev.sessionguard.instrumentation.jdbc.ConnectionInstrumentation.declaring(false, false, true);
 
     private Weaver weaver() {
         Weaver w = weaver;

@@ -106,8 +106,8 @@ final class Vm implements AutoCloseable {
      * attaching, or null when that JVM will not warn.
      */
     String dynamicLoadingNote() throws Failure {
-        Properties sys = (Properties) call("getSystemProperties", new Class<?>[0]);
-        String spec = sys.getProperty("java.specification.version", "1.8");
+        String spec = systemProperty("java.specification.version");
+        spec = spec == null ? "1.8" : spec;
         int feature;
         try {
             feature = spec.startsWith("1.") ? 8 : Integer.parseInt(spec.replaceAll("[^0-9].*", ""));
@@ -134,8 +134,7 @@ final class Vm implements AutoCloseable {
 
     /** What the agent in that JVM says of itself ("version options"), or null when it is not running there. */
     String installed() throws Failure {
-        Properties p = (Properties) call("getSystemProperties", new Class<?>[0]);
-        return p.getProperty(SessionGuardAgent.INSTALLED_PROPERTY);
+        return systemProperty(SessionGuardAgent.INSTALLED_PROPERTY);
     }
 
     /** The agent's MBean in that JVM, or null when it is not registered. */

@@ -122,6 +122,10 @@ class ScanTest {
             urls[i] = drivers[i].toURI().toURL();
         }
         urls[drivers.length] = Fork.AGENT_JAR.toUri().toURL(); // the helper classes the advice calls
+        java.util.Map<String, Original> originals = new java.util.HashMap<>();
+        for (String name : classes.keySet()) {
+            originals.put(name, original(drivers, name));
+        }
         try (java.net.URLClassLoader loader = new java.net.URLClassLoader(urls, ClassLoader.getPlatformClassLoader()) {
             @Override
             protected Class<?> findClass(String name) throws ClassNotFoundException {
@@ -130,7 +134,7 @@ class ScanTest {
                     return super.findClass(name);
                 }
                 // as the JVM defines a transformed class: with its jar's code source (signed jars keep their signers)
-                return defineClass(name, b, 0, b.length, codeSource(drivers, name));
+                return defineClass(name, b, 0, b.length, originals.get(name).source);
             }
         }) {
             List<String> problems = new ArrayList<>();
@@ -138,7 +142,7 @@ class ScanTest {
                 // a type the driver refers to that is in an optional jar (Oracle's xdb) fails the data-flow check
                 // of the original class as well: only what weaving added counts
                 java.util.Set<String> added = verify(e.getValue(), loader);
-                added.removeAll(verify(original(drivers, e.getKey()), loader));
+                added.removeAll(verify(originals.get(e.getKey()).bytes, loader));
                 if (!added.isEmpty()) {
                     problems.add(e.getKey() + ": " + added);
                 }
@@ -164,34 +168,29 @@ class ScanTest {
         return problems;
     }
 
-    private static byte[] original(File[] jars, String className) throws java.io.IOException {
-        String entry = className.replace('.', '/') + ".class";
-        for (File jar : jars) {
-            try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar)) {
-                JarEntry e = j.getJarEntry(entry);
-                if (e != null) {
-                    try (java.io.InputStream in = j.getInputStream(e)) {
-                        return in.readAllBytes();
-                    }
-                }
-            }
+    /** A class file as its jar has it, with the jar's code source (its signers, for a signed jar). */
+    private static final class Original {
+        final byte[] bytes;
+        final java.security.CodeSource source;
+
+        Original(byte[] bytes, java.security.CodeSource source) {
+            this.bytes = bytes;
+            this.source = source;
         }
-        throw new AssertionError(className + " is in none of " + Arrays.toString(jars));
     }
 
-    private static java.security.CodeSource codeSource(File[] jars, String className) {
+    private static Original original(File[] jars, String className) throws java.io.IOException {
         String entry = className.replace('.', '/') + ".class";
         for (File jar : jars) {
             try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar)) {
                 JarEntry e = j.getJarEntry(entry);
                 if (e != null) {
+                    byte[] bytes;
                     try (java.io.InputStream in = j.getInputStream(e)) {
-                        in.readAllBytes(); // the signers are known once the entry was read
+                        bytes = in.readAllBytes(); // the signers are known once the entry was read
                     }
-                    return new java.security.CodeSource(jar.toURI().toURL(), e.getCodeSigners());
+                    return new Original(bytes, new java.security.CodeSource(jar.toURI().toURL(), e.getCodeSigners()));
                 }
-            } catch (java.io.IOException ex) {
-                throw new java.io.UncheckedIOException(ex);
             }
         }
         throw new AssertionError(className + " is in none of " + Arrays.toString(jars));

@@ -210,6 +210,12 @@ final class BootstrapClasses {
         return WovenCache.hash(all.toByteArray()).substring(0, 12);
     }
 
+    /** The resource {@code name} of {@code loader} (null: the system class loader), or null when it has none. */
+    static byte[] resource(ClassLoader loader, String name) throws IOException {
+        InputStream in = loader != null ? loader.getResourceAsStream(name) : ClassLoader.getSystemResourceAsStream(name);
+        return in == null ? null : readAll(in);
+    }
+
     static byte[] readAll(InputStream in) throws IOException {
         if (in == null) {
             throw new IOException("resource missing from the agent jar");

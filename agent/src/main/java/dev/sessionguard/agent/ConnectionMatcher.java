@@ -2,8 +2,6 @@ package dev.sessionguard.agent;
 
 import dev.sessionguard.instrumentation.Target;
 import dev.sessionguard.instrumentation.jdbc.ConnectionInstrumentation;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -107,17 +105,8 @@ final class ConnectionMatcher {
     }
 
     private static byte[] classFile(ClassLoader loader, String name) {
-        String resource = name + ".class";
-        try (InputStream in = loader != null ? loader.getResourceAsStream(resource) : ClassLoader.getSystemResourceAsStream(resource)) {
-            if (in == null) {
-                return null;
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
-            byte[] buffer = new byte[4096];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                out.write(buffer, 0, n);
-            }
-            return out.toByteArray();
+        try {
+            return BootstrapClasses.resource(loader, name + ".class");
         } catch (Throwable t) {
             return null; // an odd class loader: the class is not guarded, the application runs on
         }

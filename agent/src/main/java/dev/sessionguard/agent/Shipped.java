@@ -1,7 +1,5 @@
 package dev.sessionguard.agent;
 
-import java.io.InputStream;
-
 /**
  * Woven class files shipped inside the agent jar for the library versions the build weaves
  * ({@code META-INF/sessionguard/woven/<key>}, written by {@code scan --prewoven} at build time, see
@@ -23,9 +21,7 @@ final class Shipped {
             return null;
         }
         try {
-            ClassLoader own = Shipped.class.getClassLoader();
-            InputStream in = own == null ? ClassLoader.getSystemResourceAsStream(DIR + key) : own.getResourceAsStream(DIR + key);
-            return in == null ? null : BootstrapClasses.readAll(in);
+            return BootstrapClasses.resource(Shipped.class.getClassLoader(), DIR + key);
         } catch (Throwable t) {
             return null;
         }

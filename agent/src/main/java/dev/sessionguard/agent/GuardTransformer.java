@@ -150,6 +150,9 @@ final class GuardTransformer implements ClassFileTransformer {
             }
             log.warn("left " + name + " uninstrumented: " + u.getMessage(), null);
             return null;
+        } catch (Weaver.Unresolvable u) {
+            log.warn("left " + name + " uninstrumented: " + u.getMessage(), null);
+            return null;
         } catch (Throwable t) {
             log.warn("left " + name + " uninstrumented: " + t, t);
             return null;

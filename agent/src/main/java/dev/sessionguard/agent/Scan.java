@@ -290,15 +290,12 @@ public final class Scan {
                     out.println("  woven:     " + f.className + "#" + String.join(", #", f.target.methodNames()));
                 }
                 woven++;
+            } catch (Weaver.Unresolvable u) {
+                // a class the library refers to that is in another jar: not a verdict on the library
+                out.println("  not checked: " + f.className + ": it refers to " + missingType(u.getMessage()) + ", which is not in the"
+                        + " scanned files; scan the whole class path (all of the application's jars)");
+                unchecked++;
             } catch (Weaver.Unsupported u) {
-                String missing = missingType(u.getMessage());
-                if (missing != null && !u.getMessage().contains("the advice needs")) {
-                    // a class the library refers to that is in another jar: not a verdict on the library
-                    out.println("  not checked: " + f.className + ": it refers to " + missing + ", which is not in the"
-                            + " scanned files; scan the whole class path (all of the application's jars)");
-                    unchecked++;
-                    continue;
-                }
                 out.println("  left as is: " + f.className + ": " + u.getMessage());
                 left++;
             } catch (Throwable t) {
@@ -314,12 +311,12 @@ public final class Scan {
         return true;
     }
 
-    /** The type Byte Buddy could not find, from its message, or null. */
+    /** The type Byte Buddy could not find, from its message, or "a type". */
     private static String missingType(String message) {
         String marker = "Cannot resolve type description for ";
         int i = message == null ? -1 : message.indexOf(marker);
         if (i < 0) {
-            return null;
+            return "a type";
         }
         String rest = message.substring(i + marker.length());
         int end = 0;

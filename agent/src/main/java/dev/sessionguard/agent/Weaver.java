@@ -11,6 +11,9 @@ import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.scaffold.MethodGraph;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
 import net.bytebuddy.implementation.Implementation;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.Opcodes;
 import net.bytebuddy.matcher.ElementMatchers;
 import net.bytebuddy.pool.TypePool;
 
@@ -24,6 +27,16 @@ final class Weaver implements Target.Advices {
     /** The class does not fit the advice (a method or field it needs is missing): left as it is. */
     static final class Unsupported extends Exception {
         Unsupported(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A type the class refers to has no class file its loader can find (a class generated at run time): left
+     * as it is. Not a version problem, and not remembered as one: the same library loads fine in another JVM.
+     */
+    static final class Unresolvable extends Exception {
+        Unresolvable(String message) {
             super(message);
         }
     }
@@ -44,7 +57,7 @@ final class Weaver implements Target.Advices {
     }
 
     /** The woven class file of {@code name}, the classes it refers to found through its class loader. */
-    byte[] weave(Target target, String name, byte[] bytes, ClassLoader loader) throws Unsupported {
+    byte[] weave(Target target, String name, byte[] bytes, ClassLoader loader) throws Unsupported, Unresolvable {
         return weave(target, name, bytes,
                 loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader() : ClassFileLocator.ForClassLoader.of(loader));
     }
@@ -53,8 +66,9 @@ final class Weaver implements Target.Advices {
      * The woven class file of {@code name}. {@code dependencies} finds the classes it refers to (its
      * superclasses for the fields the advice reads).
      */
-    byte[] weave(Target target, String name, byte[] bytes, ClassFileLocator dependencies) throws Unsupported {
-        ClassFileLocator locator = new ClassFileLocator.Compound(ClassFileLocator.Simple.of(name, bytes), dependencies);
+    byte[] weave(Target target, String name, byte[] bytes, ClassFileLocator dependencies) throws Unsupported, Unresolvable {
+        ClassFileLocator locator = new ClassFileLocator.Compound(ClassFileLocator.Simple.of(name, bytes),
+                new GeneratedInterfaces(dependencies, new ClassReader(bytes).getInterfaces()));
         TypePool pool = TypePool.Default.of(locator);
         for (String required : target.requiredTypes()) {
             if (!pool.describe(required).isResolved()) {
@@ -70,9 +84,48 @@ final class Weaver implements Target.Advices {
         }
         try {
             return target.transform(byteBuddy.redefine(type, locator), this).make().getBytes();
+        } catch (TypePool.Resolution.NoSuchTypeException e) {
+            throw new Unresolvable("it refers to a type its class loader has no class file for (" + e.getMessage()
+                    + "); not a version problem: another agent or a framework may have generated that type");
         } catch (IllegalStateException | IllegalArgumentException e) {
             // Byte Buddy's word for "a field or parameter the advice binds does not exist here"
             throw new Unsupported("the advice does not fit this version (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * Another agent may have made the class implement an interface it generated at run time, with no class file
+     * anywhere (OpenTelemetry's VirtualFieldAccessor$...): weaving needs only that interface's name, so such an
+     * interface of the woven class itself is described as an empty public interface. Any other missing type
+     * stays missing. docs/weaving.md, "Beside other agents".
+     */
+    static final class GeneratedInterfaces implements ClassFileLocator {
+        private final ClassFileLocator delegate;
+        private final java.util.Set<String> interfaces = new java.util.HashSet<>();
+
+        GeneratedInterfaces(ClassFileLocator delegate, String[] internalNames) {
+            this.delegate = delegate;
+            for (String n : internalNames) {
+                interfaces.add(n.replace('/', '.'));
+            }
+        }
+
+        @Override
+        public Resolution locate(String name) throws java.io.IOException {
+            Resolution found = delegate.locate(name);
+            if (found.isResolved() || !interfaces.contains(name)) {
+                return found;
+            }
+            ClassWriter w = new ClassWriter(0);
+            w.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC | Opcodes.ACC_ABSTRACT | Opcodes.ACC_INTERFACE,
+                    name.replace('.', '/'), null, "java/lang/Object", null);
+            w.visitEnd();
+            return new Resolution.Explicit(w.toByteArray());
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            delegate.close();
         }
     }
 }

@@ -96,12 +96,15 @@ public final class Fork {
         public final String stdout;
         public final String stderr;
         public final int exitCode;
+        /** The agent's report as written (JSON), or "" when it wrote none. */
+        public final String report;
 
         Outcome(String name, String stdout, String stderr, int exitCode, String report) {
             this.name = name;
             this.stdout = stdout;
             this.stderr = stderr;
             this.exitCode = exitCode;
+            this.report = report == null ? "" : report;
             for (String line : stdout.split("\n")) {
                 if (line.startsWith("RESULT ")) {
                     int eq = line.indexOf('=');
@@ -170,7 +173,20 @@ public final class Fork {
     /** Runs {@code mainClass args...} on {@code classpath} with the java of {@code javaHome}. */
     public static Outcome run(String javaHome, String classpath, String mainClass, String[] args, boolean agent,
                               String agentOptions) throws IOException, InterruptedException {
-        String name = String.join("-", args) + "-" + Paths.get(javaHome).getFileName() + "-" + Integer.toHexString(classpath.hashCode()) + "-" + (agent ? "agent" + agentOptions.replaceAll("[^a-z]", "-") : "plain");
+        return run(javaHome, classpath, mainClass, args, agent, agentOptions, java.util.Collections.<String>emptyList(),
+                java.util.Collections.<String>emptyList());
+    }
+
+    /**
+     * Runs {@code mainClass args...} with JVM options before and after SessionGuard's {@code -javaagent}
+     * (another agent first or last on the command line, as its users put it).
+     */
+    public static Outcome run(String javaHome, String classpath, String mainClass, String[] args, boolean agent,
+                              String agentOptions, List<String> jvmBefore, List<String> jvmAfter)
+            throws IOException, InterruptedException {
+        String extra = jvmBefore.isEmpty() && jvmAfter.isEmpty() ? ""
+                : "-" + Integer.toHexString((jvmBefore + "|" + jvmAfter).hashCode());
+        String name = String.join("-", args) + "-" + Paths.get(javaHome).getFileName() + "-" + Integer.toHexString(classpath.hashCode()) + "-" + (agent ? "agent" + agentOptions.replaceAll("[^a-z]", "-") : "plain") + extra;
         Path dir = OUT.resolve(name);
         deleteRecursively(dir);
         Files.createDirectories(dir);
@@ -179,10 +195,12 @@ public final class Fork {
         cmd.add(Paths.get(javaHome, "bin", "java").toString());
         cmd.add("-Xmx256m");
         cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(jvmBefore);
         if (agent) {
             String opts = "report=" + report + (agentOptions.isEmpty() ? "" : "," + agentOptions);
             cmd.add("-javaagent:" + AGENT_JAR + "=" + opts);
         }
+        cmd.addAll(jvmAfter);
         cmd.add("-Dsg.dir=" + dir.resolve("h2"));
         cmd.add("-Dsg.pg.url=" + Databases.postgresUrl());
         cmd.add("-Dsg.pg.user=" + Databases.postgresUser());

@@ -69,6 +69,10 @@ public class LegacyShop implements Storms.Service {
         shop.context = app.run();
         shop.port = ((WebServerApplicationContext) shop.context).getWebServer().getPort();
         shop.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        String attach = System.getProperty("sg.attach");
+        if (attach != null) {
+            attach(attach);
+        }
         if (args[1].equals("startup")) {
             // scripts/startup.sh: start, one order through HTTP, JPA and the pool, stop
             shop.placeOrder(1, null);
@@ -81,6 +85,20 @@ public class LegacyShop implements Storms.Service {
         storms = new Storms(shop, new File(args[0]), args[1], args.length > 2 ? Long.parseLong(args[2]) : 20261128L,
                 WORKERS, 60, 20);
         storms.run();
+    }
+
+    /**
+     * -Dsg.attach=JAR: the started shop has SessionGuard attached by its CLI, as an operator attaches it to a
+     * running service ({@code java -jar JAR attach PID}), before the storm; the report goes beside sg.dir.
+     */
+    static void attach(String jar) throws Exception {
+        String java = new File(System.getProperty("java.home"), "bin/java").getPath();
+        File report = new File(new File(System.getProperty("sg.dir", ".")).getAbsoluteFile().getParentFile(), "report.json");
+        Process p = new ProcessBuilder(java, "-jar", jar, "attach", String.valueOf(ProcessHandle.current().pid()),
+                "report=" + report).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("java -jar " + jar + " attach failed: exit " + p.exitValue());
+        }
     }
 
     // ------------------------------------------------------------------ the client side of the workload

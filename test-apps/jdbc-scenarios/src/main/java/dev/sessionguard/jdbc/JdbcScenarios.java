@@ -470,6 +470,66 @@ public final class JdbcScenarios {
                 d.setInitialPoolSize(1);
                 return d;
             }
+            case "tomcatdbcp": { // Tomcat's repackaged DBCP (the JNDI pool of Tomcat's context.xml)
+                org.apache.tomcat.dbcp.dbcp2.BasicDataSource d = new org.apache.tomcat.dbcp.dbcp2.BasicDataSource();
+                d.setUrl(url);
+                d.setUsername(user);
+                d.setPassword("");
+                d.setMaxTotal(size);
+                return d;
+            }
+            case "dbcp1": { // Apache Commons DBCP 1.4 (org.apache.commons.dbcp), still in many legacy WARs
+                org.apache.commons.dbcp.BasicDataSource d = new org.apache.commons.dbcp.BasicDataSource();
+                d.setDriverClassName(driverClass());
+                d.setUrl(url);
+                d.setUsername(user);
+                d.setPassword("");
+                d.setMaxActive(size);
+                return d;
+            }
+            case "druid": { // Alibaba Druid: its exception sorter evicts connections on fatal errors
+                com.alibaba.druid.pool.DruidDataSource d = new com.alibaba.druid.pool.DruidDataSource();
+                d.setDriverClassName(driverClass());
+                d.setUrl(url);
+                d.setUsername(user);
+                d.setPassword("");
+                d.setMaxActive(size);
+                d.setTestWhileIdle(false);
+                return d;
+            }
+            case "agroal": { // Agroal (Quarkus, WildFly's successor pool)
+                final int max = size;
+                return io.agroal.api.AgroalDataSource.from(new io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier()
+                        .metricsEnabled(true)
+                        .connectionPoolConfiguration(cp -> cp.maxSize(max).connectionFactoryConfiguration(cf -> cf.jdbcUrl(url)
+                                .principal(new io.agroal.api.security.NamePrincipal(user))
+                                .credential(new io.agroal.api.security.SimplePassword("")))));
+            }
+            case "vibur": { // Vibur DBCP: connections are java.lang.reflect.Proxy instances
+                org.vibur.dbcp.ViburDBCPDataSource d = new org.vibur.dbcp.ViburDBCPDataSource();
+                d.setJdbcUrl(url);
+                d.setUsername(user);
+                d.setPassword("");
+                d.setPoolInitialSize(0);
+                d.setPoolMaxSize(size);
+                d.start();
+                return d;
+            }
+            case "p6spy": { // P6Spy's wrapper over HikariCP (statement logging)
+                java.io.File dir = new java.io.File(System.getProperty("sg.dir", "."));
+                dir.mkdirs();
+                System.setProperty("p6spy.config.logfile", new java.io.File(dir, "spy.log").getPath());
+                HikariDataSource inner = pool(size);
+                javax.sql.DataSource d = new com.p6spy.engine.spy.P6DataSource(inner);
+                wrapped.put(d, inner);
+                return d;
+            }
+            case "dsproxy": { // datasource-proxy over HikariCP: connections are java.lang.reflect.Proxy instances
+                HikariDataSource inner = pool(size);
+                javax.sql.DataSource d = net.ttddyy.dsproxy.support.ProxyDataSourceBuilder.create(inner).name("dsproxy").build();
+                wrapped.put(d, inner);
+                return d;
+            }
             case "none": {
                 return new javax.sql.DataSource() {
                     public Connection getConnection() throws SQLException { return direct(); }
@@ -498,7 +558,26 @@ public final class JdbcScenarios {
         }
     }
 
-    private static int active(javax.sql.DataSource ds) throws Exception {
+    /** The pool under a wrapper (P6Spy, datasource-proxy): what counts connections and is closed. */
+    private final Map<javax.sql.DataSource, javax.sql.DataSource> wrapped = new java.util.IdentityHashMap<>();
+
+    private int active(javax.sql.DataSource ds) throws Exception {
+        ds = wrapped.getOrDefault(ds, ds);
+        if (ds instanceof org.apache.tomcat.dbcp.dbcp2.BasicDataSource) {
+            return ((org.apache.tomcat.dbcp.dbcp2.BasicDataSource) ds).getNumActive();
+        }
+        if (ds instanceof org.apache.commons.dbcp.BasicDataSource) {
+            return ((org.apache.commons.dbcp.BasicDataSource) ds).getNumActive();
+        }
+        if (ds instanceof com.alibaba.druid.pool.DruidDataSource) {
+            return ((com.alibaba.druid.pool.DruidDataSource) ds).getActiveCount();
+        }
+        if (ds instanceof io.agroal.api.AgroalDataSource) {
+            return (int) ((io.agroal.api.AgroalDataSource) ds).getMetrics().activeCount();
+        }
+        if (ds instanceof org.vibur.dbcp.ViburDBCPDataSource) {
+            return ((org.vibur.dbcp.ViburDBCPDataSource) ds).getPool().taken();
+        }
         if (ds instanceof org.apache.tomcat.jdbc.pool.DataSource) {
             org.apache.tomcat.jdbc.pool.ConnectionPool p = ((org.apache.tomcat.jdbc.pool.DataSource) ds).getPool();
             return p == null ? 0 : p.getActive();
@@ -567,8 +646,24 @@ public final class JdbcScenarios {
         result.put("cleanup", cleanups.isEmpty() ? "none" : String.join(" ; ", cleanups));
         result.put("active", String.valueOf(active(ds)));
         result.put("rows", String.valueOf(idsInDatabase().size()));
+        // the pool's own handling of the broken connection ran: the next borrower gets a working one
+        String next;
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select 1")) {
+            rs.next();
+            next = "ok";
+        } catch (SQLException e) {
+            next = describe(e);
+        }
+        result.put("nextBorrower", next);
+        close(wrapped.getOrDefault(ds, ds));
+    }
+
+    /** Closes a pool, whichever close() it has (DBCP 1.4's BasicDataSource is not AutoCloseable). */
+    private static void close(javax.sql.DataSource ds) throws Exception {
         if (ds instanceof AutoCloseable) {
             ((AutoCloseable) ds).close();
+        } else if (ds instanceof org.apache.commons.dbcp.BasicDataSource) {
+            ((org.apache.commons.dbcp.BasicDataSource) ds).close();
         }
     }
 

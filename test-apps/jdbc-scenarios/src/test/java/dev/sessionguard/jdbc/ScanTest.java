@@ -56,12 +56,18 @@ class ScanTest {
             "woven:     com.zaxxer.hikari.pool.HikariProxyConnection#commit, #rollback",
             "woven:     com.mysql.cj.jdbc.ConnectionWrapper#commit, #rollback, #close",
             "woven:     org.apache.commons.dbcp2.managed.ManagedConnection#commit, #rollback, #close",
-            "woven:     org.h2.jdbcx.JdbcXAConnection$PooledJdbcConnection#close"}) {
+            "woven:     org.h2.jdbcx.JdbcXAConnection$PooledJdbcConnection#close",
+            "woven:     org.apache.tomcat.dbcp.dbcp2.DelegatingConnection#commit, #rollback, #close",
+            "woven:     org.apache.commons.dbcp.DelegatingConnection#commit, #rollback, #close",
+            "woven:     org.apache.commons.dbcp.PoolingDataSource$PoolGuardConnectionWrapper#commit, #rollback, #close",
+            "woven:     com.alibaba.druid.pool.DruidPooledConnection#commit, #rollback, #close",
+            "woven:     io.agroal.pool.wrapper.ConnectionWrapper#commit, #rollback, #close",
+            "woven:     com.p6spy.engine.wrapper.ConnectionWrapper#commit, #rollback, #close"}) {
             assertTrue(scan.out.contains(woven), woven + " in\n" + scan);
         }
         assertTrue(scan.out.contains("H2 Database Engine 2."), "the library and its version: " + scan);
         assertTrue(scan.out.contains("com.zaxxer:HikariCP "), scan.toString());
-        assertTrue(scan.out.contains("21 classes would be woven, 0 left as they are;"), scan.toString());
+        assertTrue(scan.out.contains("40 classes would be woven, 0 left as they are;"), scan.toString());
     }
 
     @Test

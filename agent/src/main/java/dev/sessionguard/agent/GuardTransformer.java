@@ -113,14 +113,16 @@ final class GuardTransformer implements ClassFileTransformer {
             // a library version the build wove: shipped in the jar (Shipped), no Byte Buddy, no disk
             byte[] result = proxy || shieldTarget || !shipped ? null : Shipped.get(key);
             if (result != null) {
-                noteWoven(target, name, shieldTarget);
-                return result;
+                return woven(target, loader, name, shieldTarget, result);
             }
             cache = cache();
             if (cache == null) {
                 key = null;
             }
             result = key == null ? null : cache.get(key);
+            if (result == null && !proxy && !checkedWoven.isEmpty()) {
+                result = checkedWoven.remove(WovenCache.key(name, bytes));
+            }
             if (result != null && proxy) {
                 result = ClassRename.rename(result, ClassRename.TOKEN, className);
             }
@@ -140,10 +142,7 @@ final class GuardTransformer implements ClassFileTransformer {
                     }
                 }
             }
-            if (result != null) {
-                noteWoven(target, name, shieldTarget);
-            }
-            return result;
+            return result == null ? null : woven(target, loader, name, shieldTarget, result);
         } catch (Weaver.Unsupported u) {
             if (key != null && cache != null) {
                 cache.putUnsupported(key, u.getMessage());
@@ -157,6 +156,113 @@ final class GuardTransformer implements ClassFileTransformer {
             log.warn("left " + name + " uninstrumented: " + t, t);
             return null;
         }
+    }
+
+    /**
+     * Whether another class of {@code target}'s library, read from {@code loader}, does not fit its advice: the
+     * reason, or null when they all fit. Checked with the other class's original bytes from its class loader
+     * before this one is woven, and remembered per class loader, so a library is woven whole or not at all even
+     * though its classes load one at a time (docs/weaving.md, "Gating"). A fit is found without Byte Buddy
+     * where it can be: the class shipped woven in the jar, or in the cache (the weaving done here is stored).
+     */
+    private String companionRefused(Target target, ClassLoader loader, String name) {
+        Map<String, String> verdicts;
+        synchronized (companionVerdicts) {
+            verdicts = loader == null ? bootVerdicts : companionVerdicts.get(loader);
+            if (verdicts == null) {
+                verdicts = new HashMap<>();
+                companionVerdicts.put(loader, verdicts);
+            }
+            String known = verdicts.get(name);
+            if (known != null) {
+                return known.isEmpty() ? null : known;
+            }
+        }
+        String verdict = "";
+        for (Target other : new java.util.LinkedHashSet<>(byInternalName.values())) {
+            if (!target.library().equals(other.library())) {
+                continue;
+            }
+            for (String companion : other.typeNames()) {
+                if (companion.equals(name)) {
+                    continue;
+                }
+                String why = fits(other, companion, loader);
+                if (why != null) {
+                    verdict = why;
+                    break;
+                }
+            }
+            if (!verdict.isEmpty()) {
+                break;
+            }
+        }
+        synchronized (companionVerdicts) {
+            verdicts.put(name, verdict);
+        }
+        return verdict.isEmpty() ? null : verdict;
+    }
+
+    /** Why {@code className}, as {@code loader} has it, does not fit {@code target}'s advice, or null when it does. */
+    private String fits(Target target, String className, ClassLoader loader) {
+        String simple = className.substring(className.lastIndexOf('.') + 1);
+        byte[] bytes;
+        try {
+            bytes = BootstrapClasses.resource(loader, className.replace('.', '/') + ".class");
+        } catch (Throwable t) {
+            return null; // unreadable: no verdict against the library
+        }
+        if (bytes == null) {
+            return "this version has no " + className + " (unsupported library version)";
+        }
+        String key = WovenCache.key(className, bytes);
+        if (shipped && Shipped.get(key) != null) {
+            return null;
+        }
+        WovenCache cache = cache();
+        try {
+            if (cache != null && cache.get(key) != null) {
+                return null;
+            }
+            byte[] woven = weaver().weave(target, className, bytes, loader);
+            if (cache != null) {
+                cache.put(key, woven);
+            } else {
+                checkedWoven.put(key, woven); // taken when the class loads: not woven twice
+            }
+            return null;
+        } catch (Weaver.Unsupported u) {
+            if (cache != null) {
+                cache.putUnsupported(key, u.getMessage());
+            }
+            return simple + " does not fit: " + u.getMessage();
+        } catch (Throwable t) {
+            return null; // not a verdict on the library (a type another jar holds, a read failure)
+        }
+    }
+
+    /** Woven while a companion was checked, with no cache to keep it: by key, until the class loads. */
+    private final Map<String, byte[]> checkedWoven = new ConcurrentHashMap<>();
+
+    /** Per class loader (weakly), per class of a library: "" when its companions fit, else why not. */
+    private final Map<ClassLoader, Map<String, String>> companionVerdicts = new java.util.WeakHashMap<>();
+    private final Map<String, String> bootVerdicts = new HashMap<>();
+
+    /**
+     * The woven class, noted, unless another class of its library does not fit: then null, with one WARN line.
+     * Checked after this class was woven, so a class that does not fit itself is named with its own reason.
+     */
+    private byte[] woven(Target target, ClassLoader loader, String name, boolean shieldTarget, byte[] result) {
+        if (target.library() != null) {
+            String refused = companionRefused(target, loader, name);
+            if (refused != null) {
+                log.warn("left " + name + " uninstrumented: " + target.library() + " is woven whole or not at all, and "
+                        + refused, null);
+                return null;
+            }
+        }
+        noteWoven(target, name, shieldTarget);
+        return result;
     }
 
     private void noteWoven(Target target, String name, boolean shieldTarget) {

@@ -270,6 +270,23 @@ public final class Scan {
         int woven = 0;
         int left = 0;
         int unchecked = 0;
+        // a library is woven whole or not at all (as the agent does): the first of its classes that does not fit
+        Map<String, String> refusedLibraries = new HashMap<>();
+        java.util.Set<String> unfit = new java.util.HashSet<>(); // named below with their own reason
+        for (Found f : found) {
+            String lib = f.target.library() == null ? null : f.archive + "|" + f.target.library();
+            if (lib != null) {
+                try {
+                    weaver.weave(f.target, f.className, f.bytes, all);
+                } catch (Weaver.Unsupported u) {
+                    unfit.add(f.className);
+                    refusedLibraries.putIfAbsent(lib, f.className.substring(f.className.lastIndexOf('.') + 1)
+                            + " does not fit: " + u.getMessage());
+                } catch (Throwable t) {
+                    // reported below, class by class
+                }
+            }
+        }
         String archive = null;
         for (Found f : found) {
             if (!f.archive.equals(archive)) {
@@ -277,6 +294,13 @@ public final class Scan {
                 if (!keyed) {
                     out.println(f.library + "  [" + f.archive + "]");
                 }
+            }
+            String refused = f.target.library() == null ? null : refusedLibraries.get(f.archive + "|" + f.target.library());
+            if (refused != null && !unfit.contains(f.className)) {
+                out.println("  left as is: " + f.className + ": " + f.target.library() + " is woven whole or not at all, and "
+                        + refused);
+                left++;
+                continue;
             }
             try {
                 byte[] bytes = weaver.weave(f.target, f.className, f.bytes, all);

@@ -26,6 +26,14 @@ public interface Target {
         return new String[0];
     }
 
+    /**
+     * The library this target belongs to, whose targets are woven whole or not at all (never Hibernate's
+     * SessionImpl without its TransactionImpl), or null when the target stands alone.
+     */
+    default String library() {
+        return null;
+    }
+
     /** Binds each method to its advice. */
     DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices);
 

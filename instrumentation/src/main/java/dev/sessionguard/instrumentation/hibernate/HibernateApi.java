@@ -9,6 +9,9 @@ final class HibernateApi {
         "org.hibernate.resource.transaction.spi.TransactionStatus",
     };
 
+    /** SessionImpl and TransactionImpl are woven together or not at all. */
+    static final String LIBRARY = "Hibernate ORM";
+
     private HibernateApi() {
     }
 }

@@ -28,6 +28,11 @@ public final class SessionInstrumentation implements Target {
     }
 
     @Override
+    public String library() {
+        return HibernateApi.LIBRARY;
+    }
+
+    @Override
     public String[] typeNames() {
         return new String[] {"org.hibernate.internal.SessionImpl"};
     }

@@ -24,6 +24,11 @@ public final class TransactionInstrumentation implements Target {
     }
 
     @Override
+    public String library() {
+        return HibernateApi.LIBRARY;
+    }
+
+    @Override
     public String[] typeNames() {
         return new String[] {"org.hibernate.engine.transaction.internal.TransactionImpl"};
     }

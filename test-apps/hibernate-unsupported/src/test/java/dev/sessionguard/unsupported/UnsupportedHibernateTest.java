@@ -40,4 +40,37 @@ class UnsupportedHibernateTest {
                 "Hibernate 5.1.17.Final (unsupported)", plain.result.toString(),
                 plain.result.equals(agent.result) ? "identical; Hibernate left alone (1 WARN per class), H2 JdbcConnection guarded" : agent.result.toString());
     }
+
+    /**
+     * Hibernate 5.2.18: SessionImpl fits the advice, TransactionImpl does not (it has no field "session"). The
+     * library is woven whole or not at all: both are left alone, TransactionImpl with its reason and SessionImpl
+     * naming it, once each; the driver below stays guarded, and the service sees what it sees without the agent.
+     */
+    @Test
+    void hibernate52IsLeftAloneWholeNeverHalfWoven() throws Exception {
+        String cp = Fork.classpath();
+        java.io.File[] jars = new java.io.File("target/hibernate-5.2").listFiles((d, n) -> n.startsWith("hibernate-core-5.2."));
+        assertTrue(jars != null && jars.length == 1, "target/hibernate-5.2 holds the 5.2 jar (mvn generate-resources)");
+        String swapped = cp.replaceAll("[^" + java.io.File.pathSeparator + "]*hibernate-core-5\\.1\\.[^" + java.io.File.pathSeparator + "]*\\.jar",
+                java.util.regex.Matcher.quoteReplacement(jars[0].getAbsolutePath()));
+        assertFalse(swapped.equals(cp), "the 5.1 jar was swapped out");
+        Outcome plain = Fork.run(Fork.JAVA_HOME, swapped, MAIN, new String[] {"5.2"}, false, "");
+        Outcome agent = Fork.run(Fork.JAVA_HOME, swapped, MAIN, new String[] {"5.2"}, true, "");
+        assertEquals(0, plain.exitCode, plain.stderr);
+        assertEquals(0, agent.exitCode, agent.stderr);
+        assertEquals(plain.result, agent.result, "the service sees what it sees without the agent");
+        String tx = "left org.hibernate.engine.transaction.internal.TransactionImpl uninstrumented: the advice does not fit this version";
+        String session = "left org.hibernate.internal.SessionImpl uninstrumented: Hibernate ORM is woven whole or not at all,"
+                + " and TransactionImpl does not fit: the advice does not fit this version";
+        for (String line : new String[] {tx, session}) {
+            assertEquals(1, agent.stderr.split(java.util.regex.Pattern.quote(line), -1).length - 1, "once: " + line + "\n" + agent.stderr);
+        }
+        assertTrue(agent.stderr.contains("session"), "the WARN names the missing reference (field session): " + agent.stderr);
+        String report = new String(Files.readAllBytes(Fork.OUT.resolve(agent.name).resolve("report.json")), StandardCharsets.UTF_8);
+        assertTrue(report.contains("\"org.h2.jdbc.JdbcConnection#rollback\""), "the driver below is still guarded: " + report);
+        assertFalse(report.contains("org.hibernate."), "nothing of Hibernate 5.2 woven, not half of it: " + report);
+        Matrix.row("gating-matrix.md", "library | without the agent | with the agent",
+                "Hibernate 5.2.18.Final (TransactionImpl does not fit)", plain.result.toString(),
+                plain.result.equals(agent.result) ? "identical; Hibernate left alone whole (SessionImpl too, 1 WARN per class), H2 JdbcConnection guarded" : agent.result.toString());
+    }
 }

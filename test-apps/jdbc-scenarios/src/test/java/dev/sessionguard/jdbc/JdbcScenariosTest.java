@@ -48,6 +48,24 @@ class JdbcScenariosTest {
         return swapped;
     }
 
+    /**
+     * This module's class path with the jars of target/versions/{@code set} (an older pool or driver) instead
+     * of the jars of the same artifacts.
+     */
+    static String classpathWithVersions(String set) throws IOException {
+        File[] jars = new File("target/versions/" + set).listFiles((d, n) -> n.endsWith(".jar"));
+        assertTrue(jars != null && jars.length > 0, "target/versions/" + set + " holds jars (mvn generate-resources)");
+        String cp = Fork.classpath();
+        for (File jar : jars) {
+            String artifact = jar.getName().replaceAll("-[0-9][^-]*\\.jar$", "");
+            String swapped = cp.replaceAll("[^" + File.pathSeparator + "]*/" + java.util.regex.Pattern.quote(artifact)
+                    + "-[0-9][^/" + File.pathSeparator + "]*\\.jar", java.util.regex.Matcher.quoteReplacement(jar.getAbsolutePath()));
+            assertNotEquals(cp, swapped, artifact + " was on the class path");
+            cp = swapped;
+        }
+        return cp;
+    }
+
     private static Outcome[] both(String javaHome, String cp, String... args) throws Exception {
         Outcome plain = Fork.run(javaHome, cp, MAIN, args, false, "");
         Outcome agent = Fork.run(javaHome, cp, MAIN, args, true, "");
@@ -190,11 +208,16 @@ class JdbcScenariosTest {
                 "mysql,none", "mysql,hikari", "postgres,tomcat", "mariadb,tomcat",
                 "mysql51,none", "mysql51,hikari", "mysql51,tomcat",
                 "postgres,tomcatdbcp", "postgres,dbcp1", "postgres,druid", "postgres,agroal", "postgres,vibur",
-                "postgres,p6spy", "postgres,dsproxy", "mariadb,druid", "mariadb,vibur", "mariadb,dsproxy"})
-    void backendKilledInTransaction(String db, String pool) throws Exception {
+                "postgres,p6spy", "postgres,dsproxy", "mariadb,druid", "mariadb,vibur", "mariadb,dsproxy",
+                "postgres,hikari@hikari-3.4.5", "postgres,hikari@hikari-4.0.3", "postgres,hikari@hikari-6.3.0",
+                "postgres,c3p0@c3p0-0.9.5.5", "mariadb,c3p0@c3p0-0.9.5.5",
+                "mariadb,none@mariadb-2.7.12", "mariadb,hikari@mariadb-2.7.12"})
+    void backendKilledInTransaction(String db, String cell) throws Exception {
+        String pool = cell.contains("@") ? cell.substring(0, cell.indexOf('@')) : cell;
+        String versions = cell.contains("@") ? cell.substring(cell.indexOf('@') + 1) : null;
         // drivers, pools and wrappers not in the agent's list of names (Connector/J 5.1, Tomcat's proxies, Tomcat DBCP,
         // DBCP 1.4, Druid, Agroal, Vibur, P6Spy, datasource-proxy): found by their class files
-        String cp = db.equals("mysql51") ? classpathWithLegacyMysql() : Fork.classpath();
+        String cp = db.equals("mysql51") ? classpathWithLegacyMysql() : versions != null ? classpathWithVersions(versions) : Fork.classpath();
         Outcome[] o = both(JDK17, cp, "deadconn", db, pool);
         Outcome plain = o[0];
         Outcome agent = o[1];
@@ -216,7 +239,7 @@ class JdbcScenariosTest {
         }
         assertEquals(plain.get("nextBorrower").equals("ok"), agent.get("nextBorrower").equals("ok"),
                 "the pool handles the broken connection as it does without the agent (the next borrower): " + plain + " / " + agent);
-        matrix("backend killed, " + db + " via " + pool, plain, agent, "commit", "caller", "cleanup", "active", "rows", "nextBorrower");
+        matrix("backend killed, " + db + " via " + pool + (versions == null ? "" : " (" + versions + ")"), plain, agent, "commit", "caller", "cleanup", "active", "rows", "nextBorrower");
     }
 
     @Test

@@ -35,7 +35,7 @@ class CompatibilityDocTest {
 
     /** Jars worth naming: drivers, pools, wrappers, Hibernate, Spring Boot, application servers, other agents. */
     static final Pattern LIBRARY = Pattern.compile("(h2|postgresql|mariadb-java-client|mysql-connector-j|mysql-connector-java|HikariCP"
-            + "|commons-dbcp2?|tomcat-jdbc|tomcat-dbcp|c3p0|druid|agroal-pool|vibur-dbcp|p6spy|datasource-proxy|hibernate-core"
+            + "|commons-dbcp2?|tomcat-jdbc|tomcat-dbcp|c3p0|mchange-commons-java|druid|agroal-pool|vibur-dbcp|p6spy|datasource-proxy|hibernate-core"
             + "|hibernate-envers|spring-boot|hsqldb|derby|sqlite-jdbc|ojdbc\\d*|mssql-jdbc|jtds|jcc|otel|datadog|elastic)-?[0-9.].*\\.jar"
             + "|(otel|datadog|elastic)\\.jar");
 
@@ -110,9 +110,14 @@ class CompatibilityDocTest {
                 if (dir.getFileName().toString().matches("scenarios|classes|test-classes|generated-.*|maven-.*|surefire.*")) {
                     continue;
                 }
-                File[] jars = dir.toFile().listFiles((d, n) -> LIBRARY.matcher(n).matches());
-                for (File j : jars == null ? new File[0] : jars) {
-                    names.add(dir.getFileName() + "/" + j.getName() + version(j));
+                List<File> jars = new ArrayList<>(Arrays.asList(dir.toFile().listFiles((d, n) -> LIBRARY.matcher(n).matches())));
+                for (File sub : dir.toFile().listFiles(File::isDirectory)) { // target/versions/<set>/*.jar
+                    for (File j : sub.listFiles((d, n) -> LIBRARY.matcher(n).matches())) {
+                        jars.add(j);
+                    }
+                }
+                for (File j : jars) {
+                    names.add(target.relativize(j.toPath()).toString().replace(File.separatorChar, '/') + version(j));
                 }
             }
         }

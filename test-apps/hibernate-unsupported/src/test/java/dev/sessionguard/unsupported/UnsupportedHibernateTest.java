@@ -28,14 +28,10 @@ class UnsupportedHibernateTest {
         assertEquals(0, agent.exitCode, agent.stderr);
         assertEquals(plain.result, agent.result, "the service sees what it sees without the agent");
         assertEquals("1", agent.get("rows"));
-        for (String cls : new String[] {"org.hibernate.internal.SessionImpl", "org.hibernate.engine.transaction.internal.TransactionImpl"}) {
-            String line = "left " + cls + " uninstrumented: the advice needs org.hibernate.engine.spi.SharedSessionContractImplementor,"
-                    + " which this version does not have (unsupported library version)";
-            assertEquals(1, agent.stderr.split(java.util.regex.Pattern.quote(line), -1).length - 1, "one WARN line for " + cls + ":\n" + agent.stderr);
-        }
-        String report = new String(Files.readAllBytes(Fork.OUT.resolve(agent.name).resolve("report.json")), StandardCharsets.UTF_8);
-        assertTrue(report.contains("\"org.h2.jdbc.JdbcConnection#rollback\""), "the driver below is still guarded: " + report);
-        assertFalse(report.contains("org.hibernate."), "nothing of Hibernate 5.1 woven: " + report);
+        String need = " uninstrumented: the advice needs org.hibernate.engine.spi.SharedSessionContractImplementor,"
+                + " which this version does not have (unsupported library version)";
+        leftAloneDriverGuarded(agent, "left org.hibernate.internal.SessionImpl" + need,
+                "left org.hibernate.engine.transaction.internal.TransactionImpl" + need);
         Matrix.row("gating-matrix.md", "library | without the agent | with the agent",
                 "Hibernate 5.1.17.Final (unsupported)", plain.result.toString(),
                 plain.result.equals(agent.result) ? "identical; Hibernate left alone (1 WARN per class), H2 JdbcConnection guarded" : agent.result.toString());
@@ -62,15 +58,20 @@ class UnsupportedHibernateTest {
         String tx = "left org.hibernate.engine.transaction.internal.TransactionImpl uninstrumented: the advice does not fit this version";
         String session = "left org.hibernate.internal.SessionImpl uninstrumented: Hibernate ORM is woven whole or not at all,"
                 + " and TransactionImpl does not fit: the advice does not fit this version";
-        for (String line : new String[] {tx, session}) {
-            assertEquals(1, agent.stderr.split(java.util.regex.Pattern.quote(line), -1).length - 1, "once: " + line + "\n" + agent.stderr);
-        }
-        assertTrue(agent.stderr.contains("session"), "the WARN names the missing reference (field session): " + agent.stderr);
-        String report = new String(Files.readAllBytes(Fork.OUT.resolve(agent.name).resolve("report.json")), StandardCharsets.UTF_8);
-        assertTrue(report.contains("\"org.h2.jdbc.JdbcConnection#rollback\""), "the driver below is still guarded: " + report);
-        assertFalse(report.contains("org.hibernate."), "nothing of Hibernate 5.2 woven, not half of it: " + report);
+        leftAloneDriverGuarded(agent, tx, session);
+        assertTrue(agent.stderr.contains("Cannot locate field named session"), "the WARN names the missing reference: " + agent.stderr);
         Matrix.row("gating-matrix.md", "library | without the agent | with the agent",
                 "Hibernate 5.2.18.Final (TransactionImpl does not fit)", plain.result.toString(),
                 plain.result.equals(agent.result) ? "identical; Hibernate left alone whole (SessionImpl too, 1 WARN per class), H2 JdbcConnection guarded" : agent.result.toString());
+    }
+
+    /** Each line once in the agent's log; nothing of Hibernate in its report, the H2 driver below in it. */
+    private static void leftAloneDriverGuarded(Outcome agent, String... lines) throws java.io.IOException {
+        for (String line : lines) {
+            assertEquals(1, agent.stderr.split(java.util.regex.Pattern.quote(line), -1).length - 1, "once: " + line + "\n" + agent.stderr);
+        }
+        String report = new String(Files.readAllBytes(Fork.OUT.resolve(agent.name).resolve("report.json")), StandardCharsets.UTF_8);
+        assertTrue(report.contains("\"org.h2.jdbc.JdbcConnection#rollback\""), "the driver below is still guarded: " + report);
+        assertFalse(report.contains("org.hibernate."), "nothing of Hibernate woven, not half of it: " + report);
     }
 }

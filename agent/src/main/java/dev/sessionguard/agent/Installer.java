@@ -55,7 +55,7 @@ final class Installer {
             report.attach(transformer, log);
         }
         int mode = "observe".equals(options.mode) ? Guard.MODE_OBSERVE : Guard.MODE_PROTECT;
-        Guard.configure(mode, options.shield, options.shieldMaxMs, options.closeWaitMs, options.silentRollbackThrows, log);
+        Guard.configure(mode, options.shield, options.shieldMaxMs, options.closeWaitMs, options.silentRollbackThrows, options.hiddenCommitThrows, log);
         synchronized (Installer.class) {
             current = installation;
         }

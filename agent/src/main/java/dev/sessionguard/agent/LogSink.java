@@ -3,8 +3,6 @@ package dev.sessionguard.agent;
 import dev.sessionguard.bootstrap.EventLog;
 import dev.sessionguard.bootstrap.Guard;
 import java.lang.reflect.Method;
-import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -18,8 +16,18 @@ final class LogSink extends EventLog {
 
     static final String LOGGER = "sessionguard";
 
-    /** Per class loader: the SLF4J logger with its methods, or NONE. Weak keys: never keeps a loader alive. */
-    private final Map<ClassLoader, Slf4j> slf4jByLoader = new WeakHashMap<>();
+    /**
+     * Per instrumented class: the SLF4J logger of its class loader with its methods, or NONE. A ClassValue
+     * keeps the value in the class itself: the logger and its Method objects reach their class loader, and
+     * that must not make the loader reachable from here (a redeployed webapp could never be collected).
+     */
+    private final ClassValue<Slf4j> slf4jByClass = new ClassValue<Slf4j>() {
+        @Override
+        protected Slf4j computeValue(Class<?> type) {
+            ClassLoader loader = type.getClassLoader();
+            return loader == null ? NONE : lookup(loader);
+        }
+    };
     private static final Slf4j NONE = new Slf4j(null, null, null, null, null);
     private volatile Runnable afterEvent;
 
@@ -58,8 +66,8 @@ final class LogSink extends EventLog {
     }
 
     @Override
-    protected void write(int level, String line, Throwable stack, ClassLoader loader) {
-        Slf4j s = loader == null ? NONE : slf4j(loader);
+    protected void write(int level, String line, Throwable stack, Class<?> type) {
+        Slf4j s = type == null ? NONE : slf4jByClass.get(type);
         if (s != NONE) {
             try {
                 Method m = level >= ERROR ? s.error : level == WARN ? s.warn : level == INFO ? s.info : s.debug;
@@ -84,17 +92,6 @@ final class LogSink extends EventLog {
             jul = Level.INFO;
         }
         logger.log(jul, "[sessionguard] " + line, stack);
-    }
-
-    private Slf4j slf4j(ClassLoader loader) {
-        synchronized (slf4jByLoader) {
-            Slf4j s = slf4jByLoader.get(loader);
-            if (s == null) {
-                s = lookup(loader);
-                slf4jByLoader.put(loader, s);
-            }
-            return s;
-        }
     }
 
     private static Slf4j lookup(ClassLoader loader) {

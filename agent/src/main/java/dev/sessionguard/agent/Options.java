@@ -12,7 +12,7 @@ import java.util.Map;
  */
 final class Options {
 
-    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback", "jmx", "cache", "shipped"};
+    static final String[] KEYS = {"mode", "shield", "closeWaitMs", "shieldMaxMs", "targets", "log", "report", "silentRollback", "hiddenCommit", "jmx", "cache", "shipped"};
     static final String[] MODES = {"protect", "observe", "off"};
     static final String[] ON_OFF = {"on", "off"};
     static final String[] LOG_LEVELS = {"warn", "info", "debug", "off"};
@@ -29,6 +29,8 @@ final class Options {
     final String report;
     /** commit.silentRollback: log it at ERROR (default: the caller sees what it saw without the agent), or throw. */
     final boolean silentRollbackThrows;
+    /** A commit run inside close() that failed while close() returned normally (c3p0 autoCommitOnClose): log it at ERROR (default), or throw it from close(). */
+    final boolean hiddenCommitThrows;
     /** Woven-class cache: null (the default directory), "off", or a directory. */
     final String cache;
     /** Register the MBean dev.sessionguard:type=Guard (on by default). */
@@ -49,6 +51,7 @@ final class Options {
         shieldMaxMs = millis(values, "shieldMaxMs", 2000);
         log = oneOf(values, "log", "warn", LOG_LEVELS);
         silentRollbackThrows = "throw".equals(oneOf(values, "silentRollback", "log", SILENT_ROLLBACK));
+        hiddenCommitThrows = "throw".equals(oneOf(values, "hiddenCommit", "log", SILENT_ROLLBACK));
         jmx = "on".equals(oneOf(values, "jmx", "on", ON_OFF));
         shipped = "on".equals(oneOf(values, "shipped", "on", ON_OFF));
         String c = values.get("cache");
@@ -155,7 +158,7 @@ final class Options {
         return "mode=" + mode + ", shield=" + (shield ? "on" : "off") + ", closeWaitMs=" + closeWaitMs
                 + ", shieldMaxMs=" + shieldMaxMs + ", targets=" + (hibernate ? "hibernate" : "")
                 + (hibernate && jdbc ? "+" : "") + (jdbc ? "jdbc" : "") + ", log=" + log
-                + (silentRollbackThrows ? ", silentRollback=throw" : "") + (jmx ? "" : ", jmx=off") + (shipped ? "" : ", shipped=off") + (cache == null ? "" : ", cache=" + cache)
+                + (silentRollbackThrows ? ", silentRollback=throw" : "") + (hiddenCommitThrows ? ", hiddenCommit=throw" : "") + (jmx ? "" : ", jmx=off") + (shipped ? "" : ", shipped=off") + (cache == null ? "" : ", cache=" + cache)
                 + (report != null ? ", report=" + report : "");
     }
 }

@@ -18,10 +18,10 @@ import net.bytebuddy.jar.asm.Opcodes;
  * and close() get that body again inside what GuardedCallAdvice does:
  *
  * <pre>
- *   int flags; try { flags = Guard.enter(); } catch (Throwable t) { flags = 0; }
+ *   CallState state; try { state = Guard.enter(); } catch (Throwable t) { state = null; }
  *   Throwable thrown = null;
  *   try { h.invoke(this, mN, null); } catch (Throwable t) { thrown = t (wrapped unless RuntimeException, Error, SQLException); }
- *   try { thrown = Guard.exit(flags, this, "Class#method", thrown); } catch (Throwable t) { }
+ *   try { thrown = Guard.exit(state, Guard.COMMIT (ROLLBACK, CLOSE), this, "Class#method", thrown); } catch (Throwable t) { }
  *   if (thrown != null) throw thrown;
  * </pre>
  *
@@ -101,7 +101,7 @@ final class ProxyWeaver {
                     @Override
                     public void visitEnd() {
                         // (not "mv": inside a MethodVisitor that names its own, null, delegate)
-                        body(target, internalName, methodField.get(name), dotted + "#" + name);
+                        body(target, internalName, methodField.get(name), dotted + "#" + name, operation(name));
                         target.visitEnd();
                     }
                 };
@@ -110,10 +110,18 @@ final class ProxyWeaver {
         return writer.toByteArray();
     }
 
-    private static void body(MethodVisitor mv, String owner, String methodField, String site) {
+    private static final String STATE = "dev/sessionguard/bootstrap/CallState";
+
+    /** Guard's constant for the method (as GuardedCallAdvice's classes pass it). */
+    private static int operation(String method) {
+        return "commit".equals(method) ? dev.sessionguard.bootstrap.Guard.COMMIT
+                : "rollback".equals(method) ? dev.sessionguard.bootstrap.Guard.ROLLBACK : dev.sessionguard.bootstrap.Guard.CLOSE;
+    }
+
+    private static void body(MethodVisitor mv, String owner, String methodField, String site, int op) {
         Object[] self = {owner};
-        Object[] withFlags = {owner, Opcodes.INTEGER};
-        Object[] all = {owner, Opcodes.INTEGER, "java/lang/Throwable"};
+        Object[] withFlags = {owner, STATE};
+        Object[] all = {owner, STATE, "java/lang/Throwable"};
         Object[] throwable = {"java/lang/Throwable"};
         Object[] none = {};
         Label e0 = new Label();
@@ -133,17 +141,17 @@ final class ProxyWeaver {
         mv.visitTryCatchBlock(e0, e1, eh, "java/lang/Throwable");
         mv.visitTryCatchBlock(t0, t1, th, "java/lang/Throwable");
         mv.visitTryCatchBlock(x0, x1, xh, "java/lang/Throwable");
-        // int flags = Guard.enter(), 0 if it throws
+        // CallState state = Guard.enter(), null if it throws
         mv.visitLabel(e0);
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "enter", "()I", false);
-        mv.visitVarInsn(Opcodes.ISTORE, 1);
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "enter", "()L" + STATE + ";", false);
+        mv.visitVarInsn(Opcodes.ASTORE, 1);
         mv.visitLabel(e1);
         mv.visitJumpInsn(Opcodes.GOTO, body);
         mv.visitLabel(eh);
         mv.visitFrame(Opcodes.F_FULL, 1, self, 1, throwable);
         mv.visitInsn(Opcodes.POP);
-        mv.visitInsn(Opcodes.ICONST_0);
-        mv.visitVarInsn(Opcodes.ISTORE, 1);
+        mv.visitInsn(Opcodes.ACONST_NULL);
+        mv.visitVarInsn(Opcodes.ASTORE, 1);
         // the generator's call
         mv.visitLabel(body);
         mv.visitFrame(Opcodes.F_FULL, 2, withFlags, 0, none);
@@ -174,16 +182,17 @@ final class ProxyWeaver {
         mv.visitVarInsn(Opcodes.ALOAD, 2);
         mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/reflect/UndeclaredThrowableException", "<init>", "(Ljava/lang/Throwable;)V", false);
         mv.visitVarInsn(Opcodes.ASTORE, 2);
-        // thrown = Guard.exit(flags, this, site, thrown); kept as it was if that throws
+        // thrown = Guard.exit(state, OP, this, site, thrown); kept as it was if that throws
         mv.visitLabel(exit);
         mv.visitFrame(Opcodes.F_FULL, 3, all, 0, none);
         mv.visitLabel(x0);
-        mv.visitVarInsn(Opcodes.ILOAD, 1);
+        mv.visitVarInsn(Opcodes.ALOAD, 1);
+        mv.visitIntInsn(Opcodes.BIPUSH, op);
         mv.visitVarInsn(Opcodes.ALOAD, 0);
         mv.visitLdcInsn(site);
         mv.visitVarInsn(Opcodes.ALOAD, 2);
         mv.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "exit",
-                "(ILjava/lang/Object;Ljava/lang/String;Ljava/lang/Throwable;)Ljava/lang/Throwable;", false);
+                "(L" + STATE + ";ILjava/lang/Object;Ljava/lang/String;Ljava/lang/Throwable;)Ljava/lang/Throwable;", false);
         mv.visitVarInsn(Opcodes.ASTORE, 2);
         mv.visitLabel(x1);
         mv.visitJumpInsn(Opcodes.GOTO, end);

@@ -95,9 +95,8 @@ public abstract class EventLog {
         if (first) {
             stack = cause != null ? cause : new Throwable("stack of the first " + Events.KINDS[kind] + " at " + site);
         }
-        ClassLoader loader = self == null ? null : self.getClass().getClassLoader();
         try {
-            write(level, line.toString(), stack, loader);
+            write(level, line.toString(), stack, self == null ? null : self.getClass());
         } catch (Throwable ignored) {
             // logging must never break the host
         }
@@ -107,6 +106,9 @@ public abstract class EventLog {
     protected void recorded() {
     }
 
-    /** Writes one line; {@code loader} is the class loader of the instrumented object, to find its SLF4J. */
-    protected abstract void write(int level, String line, Throwable stack, ClassLoader loader);
+    /**
+     * Writes one line; {@code type} is the instrumented object's class, whose class loader's SLF4J gets the
+     * line (null: no object, the agent's own line).
+     */
+    protected abstract void write(int level, String line, Throwable stack, Class<?> type);
 }

@@ -13,11 +13,14 @@ public final class Events {
     public static final int COMMIT_SILENT_ROLLBACK = 7;
     public static final int INTERRUPT_SHIELDED = 8;
     public static final int INTERRUPT_DEFERRED = 9;
+    /** A commit() of a session waited for another thread's call on it (close.waited is close()'s wait). */
+    public static final int COMMIT_WAITED = 10;
+    public static final int ROLLBACK_WAITED = 11;
 
     public static final String[] KINDS = {
         "close.skipped", "close.swallowed", "close.waited", "close.released",
         "rollback.skipped", "rollback.swallowed", "commit.failed", "commit.silentRollback",
-        "interrupt.shielded", "interrupt.deferred",
+        "interrupt.shielded", "interrupt.deferred", "commit.waited", "rollback.waited",
     };
 
     public static final int SHUTDOWN = 0;

@@ -3,6 +3,7 @@ package dev.sessionguard.instrumentation.hibernate;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
+import dev.sessionguard.bootstrap.CallState;
 import dev.sessionguard.bootstrap.Guard;
 import dev.sessionguard.instrumentation.Target;
 import net.bytebuddy.asm.Advice;
@@ -58,41 +59,46 @@ public final class SessionInstrumentation implements Target {
         @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
         public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                     @Advice.FieldValue("closed") boolean closed,
-                                    @Advice.Local("sgFlags") int flags,
+                                    @Advice.Local("sgState") CallState state,
                                     @Advice.Local("sgBusy") boolean busy,
                                     @Advice.Local("sgRelease") boolean release) {
-            flags = Guard.enter();
+            state = Guard.enter();
             // another thread inside commit/rollback/flush of this session: let it finish first (close.waited)
-            busy = Guard.acquire(flags, self, self, site);
-            boolean factoryClosed = Guard.decides(flags) && ((org.hibernate.Session) self).getSessionFactory().isClosed();
-            // "closed" was read before acquire() may have waited for another thread's close: with the factory
-            // open, isOpen() tells the same, read now
-            boolean alreadyClosed = closed || (Guard.decides(flags) && !factoryClosed && !((org.hibernate.Session) self).isOpen());
+            busy = Guard.waitAndMarkBusy(state, self, self, site, Guard.CLOSE);
+            boolean decides = Guard.decides(state);
+            boolean factoryClosed = decides && ((org.hibernate.Session) self).getSessionFactory().isClosed();
+            // "closed" was read before the wait above may have waited for another thread's close: with the
+            // factory open, isOpen() tells the same, read now
+            boolean alreadyClosed = closed || (decides && !factoryClosed && !((org.hibernate.Session) self).isOpen());
             // the factory is closed, so Hibernate's close() will do nothing: the connection would stay checked out
             release = !alreadyClosed && factoryClosed;
-            return Guard.skipClose(flags, alreadyClosed, self, site);
+            return Guard.skipClose(state, alreadyClosed, self, site);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @Advice.Local("sgFlags") int flags,
+                                @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Local("sgRelease") boolean release,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (busy) {
-                Guard.notBusy(self);
-            }
-            if (release && thrown == null && Guard.release(self, site)) {
-                try {
-                    // the part of close() that matters here, and that works with the factory gone (5.6 to 7.4):
-                    // the JDBC connection goes back to the pool, which rolls its transaction back
-                    ((org.hibernate.engine.spi.SharedSessionContractImplementor) self)
-                            .getJdbcCoordinator().getLogicalConnection().close();
-                } catch (Throwable t) {
-                    Guard.releaseFailed(self, site, t);
+            try {
+                if (busy) {
+                    Guard.unmarkBusy(self);
                 }
+                if (release && thrown == null && Guard.releaseOrphanedConnection(self, site)) {
+                    try {
+                        // the part of close() that matters here, and that works with the factory gone (5.6 to 7.4):
+                        // the JDBC connection goes back to the pool, which rolls its transaction back
+                        ((org.hibernate.engine.spi.SharedSessionContractImplementor) self)
+                                .getJdbcCoordinator().getLogicalConnection().close();
+                    } catch (Throwable t) {
+                        Guard.releaseFailed(self, site, t);
+                    }
+                }
+            } finally {
+                // always: the call ends (interrupt set again, nesting undone) whatever a step above threw
+                thrown = Guard.exit(state, Guard.CLOSE, self, self, site, thrown);
             }
-            thrown = Guard.exit(flags, self, site, thrown);
         }
     }
 
@@ -100,13 +106,13 @@ public final class SessionInstrumentation implements Target {
     public static final class FlushAdvice {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         public static boolean enter(@Advice.This Object self) {
-            return Guard.busy(self);
+            return Guard.markFlushing(self);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Enter boolean busy) {
             if (busy) {
-                Guard.notBusy(self);
+                Guard.unmarkBusy(self);
             }
         }
     }

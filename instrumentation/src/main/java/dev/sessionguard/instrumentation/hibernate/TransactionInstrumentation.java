@@ -3,6 +3,7 @@ package dev.sessionguard.instrumentation.hibernate;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
+import dev.sessionguard.bootstrap.CallState;
 import dev.sessionguard.bootstrap.Guard;
 import dev.sessionguard.instrumentation.Target;
 import net.bytebuddy.asm.Advice;
@@ -54,24 +55,27 @@ public final class TransactionInstrumentation implements Target {
         @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
         public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                     @Advice.FieldValue("session") Object session,
-                                    @Advice.Local("sgFlags") int flags,
+                                    @Advice.Local("sgState") CallState state,
                                     @Advice.Local("sgBusy") boolean busy) {
-            flags = Guard.enter();
+            state = Guard.enter();
             // another thread inside commit/rollback/close/flush of this session: wait for it, then read the status
-            busy = Guard.acquire(flags, session, self, site);
-            return Guard.skipRollback(flags, ((org.hibernate.Transaction) self).getStatus(), self, site);
+            busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.ROLLBACK);
+            return Guard.skipRollback(state, ((org.hibernate.Transaction) self).getStatus(), self, site);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.FieldValue("session") Object session,
-                                @Advice.Local("sgFlags") int flags,
+                                @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (busy) {
-                Guard.notBusy(session);
+            try {
+                if (busy) {
+                    Guard.unmarkBusy(session);
+                }
+            } finally {
+                thrown = Guard.exit(state, Guard.ROLLBACK, self, session, site, thrown);
             }
-            thrown = Guard.exit(flags, self, site, thrown);
         }
     }
 
@@ -80,15 +84,15 @@ public final class TransactionInstrumentation implements Target {
         public static void enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                  @Advice.FieldValue("session") Object session,
                                  @Advice.FieldValue("transactionCoordinator") Object coordinator,
-                                 @Advice.Local("sgFlags") int flags,
+                                 @Advice.Local("sgState") CallState state,
                                  @Advice.Local("sgBusy") boolean busy,
                                  @Advice.Local("sgMarked") boolean marked,
                                  @Advice.Local("sgWhy") String why,
                                  @Advice.Local("sgEntities") String entities) {
-            flags = Guard.enter();
+            state = Guard.enter();
             // a rollback or close of this session in progress on another thread: wait for it
-            busy = Guard.acquire(flags, session, self, site);
-            if (Guard.decides(flags)) {
+            busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.COMMIT);
+            if (Guard.decides(state)) {
                 org.hibernate.resource.transaction.spi.TransactionStatus status = ((org.hibernate.Transaction) self).getStatus();
                 if (status == org.hibernate.resource.transaction.spi.TransactionStatus.MARKED_ROLLBACK) {
                     marked = true;
@@ -123,20 +127,24 @@ public final class TransactionInstrumentation implements Target {
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                 @Advice.FieldValue("session") Object session,
-                                @Advice.Local("sgFlags") int flags,
+                                @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Local("sgMarked") boolean marked,
                                 @Advice.Local("sgWhy") String why,
                                 @Advice.Local("sgEntities") String entities,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
-            if (busy) {
-                Guard.notBusy(session);
+            try {
+                if (busy) {
+                    Guard.unmarkBusy(session);
+                }
+                if (marked && thrown == null && Guard.silentRollback(self, site, why, entities)) {
+                    thrown = new org.hibernate.TransactionException("commit() did not commit: " + why
+                            + " (reported by SessionGuard, silentRollback=throw)");
+                }
+            } finally {
+                // always: the call ends (interrupt set again, nesting undone) whatever a step above threw
+                thrown = Guard.exit(state, Guard.COMMIT, self, session, site, thrown);
             }
-            if (marked && thrown == null && Guard.silentRollback(self, site, why, entities)) {
-                thrown = new org.hibernate.TransactionException("commit() did not commit: " + why
-                        + " (reported by SessionGuard, silentRollback=throw)");
-            }
-            thrown = Guard.exit(flags, self, site, thrown);
         }
     }
 }

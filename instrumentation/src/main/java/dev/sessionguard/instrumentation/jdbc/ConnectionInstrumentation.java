@@ -1,6 +1,6 @@
 package dev.sessionguard.instrumentation.jdbc;
 
-import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
+import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.sessionguard.instrumentation.GuardedCallAdvice;
@@ -78,7 +78,9 @@ public final class ConnectionInstrumentation implements Target {
 
     @Override
     public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
-        return builder.visit(advices.to(GuardedCallAdvice.class.getName())
-                .on(namedOneOf(methodNames).and(takesArguments(0))));
+        for (String method : methodNames) {
+            builder = builder.visit(advices.to(GuardedCallAdvice.forMethod(method)).on(named(method).and(takesArguments(0))));
+        }
+        return builder;
     }
 }

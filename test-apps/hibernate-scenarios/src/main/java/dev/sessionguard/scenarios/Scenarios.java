@@ -691,7 +691,7 @@ public final class Scenarios {
 
     /**
      * Is B held? Without the agent: any wait (nothing of ours holds it). With the agent: waiting inside
-     * Guard.acquire, the wait for A's call; not some other wait on the way there (the shield being armed).
+     * SessionBusy.await, the wait for A's call; not some other wait on the way there (the shield being armed).
      */
     private static boolean isWaiting(Thread t) {
         Thread.State st = t.getState();
@@ -702,7 +702,7 @@ public final class Scenarios {
             return true;
         }
         for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().equals("dev.sessionguard.bootstrap.Guard") && e.getMethodName().equals("acquire")) {
+            if (e.getClassName().equals("dev.sessionguard.bootstrap.SessionBusy") && e.getMethodName().equals("await")) {
                 return true;
             }
         }

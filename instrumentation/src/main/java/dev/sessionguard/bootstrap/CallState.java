@@ -1,0 +1,107 @@
+package dev.sessionguard.bootstrap;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+
+/**
+ * Everything one thread's guarded calls need, created once per thread and reused for every call: the enter
+ * advice gets it (one thread-local lookup) and hands it to the exit advice, which does no lookup of its own.
+ *
+ * <p>Fields marked "own thread" are read and written by this thread only. The interrupt shield is one
+ * lock-free state word ({@link #word}), written by this thread and by threads that interrupt it:
+ * <pre>
+ *   bit 0      OPEN        this thread is inside a shielded call
+ *   bit 1      PENDING     an interrupt sent to it meanwhile is held back
+ *   bits 2-15  DELIVERING  interrupts being delivered to it right now (outside a call), counted
+ *   bits 16-63 generation  of the shielded call, so that a deadline task acts on its own call only
+ * </pre>
+ * Transitions (docs/design.md, "The interrupt shield"): open (this thread, waits while DELIVERING is not
+ * zero), hold back (interrupter: OPEN to OPEN|PENDING), deliver outside a call (interrupter: DELIVERING
+ * +1 while the JDK sets the flag, then -1), close (this thread: clears OPEN and PENDING, re-interrupts
+ * itself if PENDING was set), time out (deadline task: OPEN|PENDING of its generation to closed, then
+ * delivers).
+ */
+public final class CallState {
+
+    static final long OPEN = 1L;
+    static final long PENDING = 2L;
+    static final long DELIVERING_ONE = 4L;
+    static final long DELIVERING_MASK = 0xFFFCL;
+    static final long GENERATION_ONE = 1L << 16;
+    static final long GENERATION_MASK = ~0xFFFFL;
+
+    private static final AtomicLongFieldUpdater<CallState> WORD =
+            AtomicLongFieldUpdater.newUpdater(CallState.class, "word");
+
+    /** The interrupt shield's state word, above. */
+    volatile long word;
+
+    // ---- own thread
+    /** Guarded calls in progress (pool proxy, then its driver; Hibernate, then JDBC): the first one decides. */
+    int depth;
+    /** Flags of the outermost call in progress ({@link Guard#SHIELDED} ...). */
+    int flags;
+    /** The last commit failure of this thread and the connection or session it was for, until that unit ends. */
+    Throwable commitFailure;
+    Object commitFailureUnit;
+    /** A commit that failed inside the outermost call, which was not itself a commit (a close() that commits). */
+    Throwable nestedCommitFailure;
+    String nestedCommitSite;
+    /** The connection a rollback inside the outermost call succeeded on: a commit of it right after commits nothing. */
+    Object nestedRolledBack;
+    /** Own thread: this thread is delivering an interrupt through Thread.interrupt() (InterruptShield). */
+    boolean delivering;
+
+    // ---- session busy marking (SessionBusy): written by this thread, read by threads waiting for it
+    /** The session this thread is committing, rolling back, closing or flushing, else null. */
+    volatile Object busySession;
+    /** Incremented when a busy section ends: a waiter that saw it change knows the section it waited for is over. */
+    volatile long busyRound;
+    /** Own thread: the slot of {@link SessionBusy} this thread holds, or -1 for its overflow table. */
+    int busySlot = -1;
+    /** Threads waiting for this thread's busy section to end (parked, not in a monitor: virtual threads do not pin). */
+    final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<Thread>();
+
+    CallState() {
+    }
+
+    boolean casWord(long expect, long update) {
+        return WORD.compareAndSet(this, expect, update);
+    }
+
+    // ---------------------------------------------------------------- the shield's transitions (pure, unit tested)
+
+    static boolean isOpen(long w) {
+        return (w & OPEN) != 0;
+    }
+
+    static boolean isPending(long w) {
+        return (w & PENDING) != 0;
+    }
+
+    static boolean isDelivering(long w) {
+        return (w & DELIVERING_MASK) != 0;
+    }
+
+    static long generation(long w) {
+        return w >>> 16;
+    }
+
+    /** Opens a shielded call: a new generation, OPEN, no PENDING; deliveries in progress stay counted. */
+    static long opened(long w) {
+        return ((w & GENERATION_MASK) + GENERATION_ONE) | (w & DELIVERING_MASK) | OPEN;
+    }
+
+    /** Closes it: OPEN and PENDING cleared, generation and deliveries kept. */
+    static long closed(long w) {
+        return w & ~(OPEN | PENDING);
+    }
+
+    static long deliveringMore(long w) {
+        return w + DELIVERING_ONE;
+    }
+
+    static long deliveringLess(long w) {
+        return w - DELIVERING_ONE;
+    }
+}

@@ -1,0 +1,142 @@
+package dev.sessionguard.bootstrap;
+
+import java.io.InterruptedIOException;
+import java.lang.reflect.Method;
+import java.nio.channels.ClosedByInterruptException;
+import java.util.Locale;
+
+/**
+ * What a failure in hand says about itself: why a rollback or close failure is safe to swallow, or that
+ * it is not. Pure functions of the exception (and, for shutdown, of the JVM); nothing here runs on the
+ * normal path.
+ */
+final class Failures {
+
+    /** Not a reason to swallow. */
+    static final int NONE = -1;
+
+    private static volatile boolean shutdownSeen;
+
+    private Failures() {
+    }
+
+    /** Why a failure of a rollback or close is safe to swallow, or {@link #NONE}. */
+    static int classify(boolean interruptedAtEntry, Throwable thrown) {
+        if (isShuttingDown()) {
+            return Events.SHUTDOWN;
+        }
+        if (interruptedAtEntry || Thread.currentThread().isInterrupted() || hasInterruptCause(thrown)) {
+            return Events.INTERRUPT;
+        }
+        if (isClosedFailure(thrown)) {
+            return Events.CLOSED;
+        }
+        return NONE;
+    }
+
+    /** True while the JVM runs its shutdown hooks. Costs a probe only when an exception is in hand. */
+    static boolean isShuttingDown() {
+        if (shutdownSeen) {
+            return true;
+        }
+        try {
+            Thread probe = new Thread(NOOP, "sessionguard-shutdown-probe");
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            shutdownSeen = true;
+            return true;
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    private static final Runnable NOOP = new Runnable() {
+        @Override
+        public void run() {
+        }
+    };
+
+    static boolean hasInterruptCause(Throwable t) {
+        for (int i = 0; t != null && i < 32; i++, t = t.getCause()) {
+            if (t instanceof InterruptedException || t instanceof ClosedByInterruptException) {
+                return true;
+            }
+            // SocketTimeoutException extends InterruptedIOException but is a timeout, not an interrupt
+            if (t instanceof InterruptedIOException && !"java.net.SocketTimeoutException".equals(t.getClass().getName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when {@code t} is {@code target} or has it in its cause chain. */
+    static boolean causedBy(Throwable t, Throwable target) {
+        for (int i = 0; t != null && i < 32; i++, t = t.getCause()) {
+            if (t == target) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final String[] CLOSED_MESSAGES = {
+        "is closed", "has been closed", "been closed", "already closed", "closed connection",
+        "connection closed", "connection was closed", "connection is broken", "connection reset",
+        "broken pipe", "an i/o error occurred", "terminating connection", "aborted",
+    };
+
+    /**
+     * A rollback that failed because its connection was in no transaction (PostgreSQL: SQLState 25P01, "Cannot
+     * rollback when autoCommit is enabled"): nothing was there to roll back, so nothing can be lost by swallowing it.
+     */
+    static boolean isNothingToRollBack(Throwable t) {
+        for (int i = 0; t != null && i < 32; i++, t = t.getCause()) {
+            if ("25P01".equals(sqlState(t))) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null && message.toLowerCase(Locale.ROOT).contains("rollback when autocommit is enabled")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean isClosedFailure(Throwable t) {
+        for (int i = 0; t != null && i < 32; i++, t = t.getCause()) {
+            String state = sqlState(t);
+            // class 08: connection exception; 57P01-03: the server terminated the backend
+            if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null) {
+                String m = message.toLowerCase(Locale.ROOT);
+                for (String closed : CLOSED_MESSAGES) {
+                    if (m.contains(closed)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** SQLException#getSQLState by reflection: java.sql is not visible from the bootstrap class loader. */
+    static String sqlState(Throwable t) {
+        for (Class<?> c = t.getClass(); c != null && c != Throwable.class; c = c.getSuperclass()) {
+            if ("java.sql.SQLException".equals(c.getName())) {
+                try {
+                    Method m = c.getMethod("getSQLState");
+                    Object state = m.invoke(t);
+                    return state instanceof String ? (String) state : null;
+                } catch (Throwable e) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+}

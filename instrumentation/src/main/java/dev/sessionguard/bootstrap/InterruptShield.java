@@ -1,0 +1,256 @@
+package dev.sessionguard.bootstrap;
+
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The interrupt shield: an interrupt that reaches a thread inside a shielded commit, rollback or close is
+ * held back until the call returns (at most shieldMaxMs), and one that was pending when the call began is
+ * cleared for the call and set again after it. The state lives in each thread's {@link CallState#word};
+ * the transitions are described there and in docs/design.md.
+ */
+final class InterruptShield {
+
+    /**
+     * Every thread that has made a guarded call, to its state: for interrupters, who have only the Thread.
+     * Weak keys: dead threads (virtual threads included) are not kept. Registered once per thread; read
+     * under the lock by Thread.interrupt() only.
+     */
+    private static final Map<Thread, CallState> THREADS = new WeakHashMap<Thread, CallState>();
+
+    private static volatile ScheduledExecutorService deadlines;
+
+    /** True while the agent instruments Thread.interrupt() (after the first library class was woven). */
+    private static volatile boolean arming;
+    private static final ConcurrentLinkedQueue<Thread> ARMING_WAITERS = new ConcurrentLinkedQueue<Thread>();
+
+    private InterruptShield() {
+    }
+
+    static void register(Thread t, CallState s) {
+        synchronized (THREADS) {
+            THREADS.put(t, s);
+        }
+    }
+
+    private static CallState stateOf(Thread t) {
+        synchronized (THREADS) {
+            return THREADS.get(t);
+        }
+    }
+
+    /** Threads inside a shielded call now: for tests, JMX and the report. */
+    static int openCalls() {
+        int n = 0;
+        synchronized (THREADS) {
+            for (CallState s : THREADS.values()) {
+                if (CallState.isOpen(s.word)) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Threads whose state is known (registered once each; dead ones drop out): for tests. */
+    static int threadsKnown() {
+        synchronized (THREADS) {
+            return THREADS.size();
+        }
+    }
+
+    /**
+     * Opens the shield for this thread's outermost call. True when the thread's interrupt flag was set (it
+     * is clear now, and must be set again when the call ends).
+     */
+    static boolean open(CallState s) {
+        boolean interrupted = arming && awaitArmed();
+        long deadline = 0;
+        while (true) {
+            long w = s.word;
+            if (!CallState.isDelivering(w)) {
+                if (s.casWord(w, CallState.opened(w))) {
+                    break;
+                }
+                continue;
+            }
+            // another thread is inside interrupt() for this one, outside a call: the flag is being set now.
+            // Wait until it is set, then clear it below, so the call never starts with it
+            if (deadline == 0) {
+                deadline = System.nanoTime() + Config.shieldMaxNanos;
+            } else if (System.nanoTime() - deadline > 0) {
+                // never seen to end (an interrupter descheduled for shieldMaxMs): open anyway
+                if (s.casWord(w, CallState.opened(w))) {
+                    break;
+                }
+                continue;
+            }
+            Thread.yield();
+        }
+        return Thread.interrupted() || interrupted;
+    }
+
+    /** Closes the shield; true when an interrupt was held back meanwhile (the caller sets the flag again). */
+    static boolean close(CallState s) {
+        while (true) {
+            long w = s.word;
+            if (s.casWord(w, CallState.closed(w))) {
+                return CallState.isOpen(w) && CallState.isPending(w);
+            }
+        }
+    }
+
+    /**
+     * Thread.interrupt() of {@code target}, called by another thread: true when the interrupt was held back
+     * (delivered when the target's call returns) or was delivered here (outside a call; the JDK's own body
+     * then must not run again).
+     */
+    static boolean deferInterrupt(Thread target) {
+        CallState s = stateOf(target);
+        if (s == null) {
+            return false; // never made a guarded call: nothing to shield
+        }
+        CallState me = Guard.state();
+        if (me.delivering) {
+            return false; // the delivery below, re-entering interrupt(): the JDK's body sets the flag
+        }
+        while (true) {
+            long w = s.word;
+            if (CallState.isOpen(w)) {
+                if (CallState.isPending(w)) {
+                    return true;
+                }
+                if (s.casWord(w, w | CallState.PENDING)) {
+                    scheduleDeadline(target, s, CallState.generation(w));
+                    Counters.record(Events.INTERRUPT_DEFERRED, Events.INTERRUPT, EventLog.INFO, true, null,
+                            "java.lang.Thread#interrupt", null,
+                            "interrupt of " + target.getName() + " held back until its call returns");
+                    return true;
+                }
+                continue;
+            }
+            // outside a call: deliver now, counted as in delivery, so that a call the target begins meanwhile
+            // waits for the flag and clears it for the call instead of running with it
+            if (s.casWord(w, CallState.deliveringMore(w))) {
+                break;
+            }
+        }
+        me.delivering = true;
+        try {
+            target.interrupt();
+        } finally {
+            me.delivering = false;
+            while (true) {
+                long w = s.word;
+                if (s.casWord(w, CallState.deliveringLess(w))) {
+                    break;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static void scheduleDeadline(final Thread target, final CallState s, final long generation) {
+        deadlines().schedule(new Runnable() {
+            @Override
+            public void run() {
+                while (true) {
+                    long w = s.word;
+                    if (!CallState.isOpen(w) || !CallState.isPending(w) || CallState.generation(w) != generation) {
+                        return; // the call returned and delivered it itself
+                    }
+                    // the call took longer than shieldMaxMs: stop shielding it and deliver now
+                    if (s.casWord(w, CallState.closed(w))) {
+                        break;
+                    }
+                }
+                try {
+                    target.interrupt();
+                } catch (Throwable t) {
+                    // a security manager that refuses: the call goes on unshielded, as without the agent
+                }
+            }
+        }, Config.shieldMaxNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Starts the deadline thread now, from the agent's own thread: a thread started later by the first
+     * interrupter would inherit that thread's inheritable thread-locals and keep them (and a webapp's class
+     * loader) for the life of the JVM.
+     */
+    static void start() {
+        ScheduledExecutorService d = deadlines();
+        if (d instanceof ScheduledThreadPoolExecutor) {
+            ((ScheduledThreadPoolExecutor) d).prestartCoreThread();
+        }
+    }
+
+    private static ScheduledExecutorService deadlines() {
+        ScheduledExecutorService d = deadlines;
+        if (d == null) {
+            synchronized (InterruptShield.class) {
+                d = deadlines;
+                if (d == null) {
+                    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, new ThreadFactory() {
+                        @Override
+                        public Thread newThread(Runnable r) {
+                            Thread t = new Thread(r, "sessionguard-interrupt-deadline");
+                            t.setDaemon(true);
+                            // not the context class loader of whichever thread was interrupted first: a webapp's
+                            // would be kept alive as long as the JVM runs
+                            t.setContextClassLoader(null);
+                            return t;
+                        }
+                    });
+                    e.setRemoveOnCancelPolicy(true);
+                    deadlines = d = e;
+                }
+            }
+        }
+        return d;
+    }
+
+    // ---------------------------------------------------------------- arming
+
+    /**
+     * Called by the agent: true when it begins instrumenting the interrupt methods, false when it is done
+     * (or gave up). Guarded calls that begin meanwhile wait for it, at most shieldMaxMs.
+     */
+    static void arming(boolean now) {
+        arming = now;
+        if (!now) {
+            for (Thread t : ARMING_WAITERS) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    /** Waits until the interrupt methods are instrumented, at most shieldMaxMs, parked (no monitor). True when interrupted. */
+    private static boolean awaitArmed() {
+        boolean interrupted = Thread.interrupted();
+        Thread self = Thread.currentThread();
+        ARMING_WAITERS.add(self);
+        try {
+            long deadline = System.nanoTime() + Config.shieldMaxNanos;
+            while (arming) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                LockSupport.parkNanos(InterruptShield.class, left);
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            ARMING_WAITERS.remove(self);
+        }
+        return interrupted;
+    }
+}

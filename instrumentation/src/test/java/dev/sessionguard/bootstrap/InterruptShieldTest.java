@@ -1,0 +1,202 @@
+package dev.sessionguard.bootstrap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sessionguard.instrumentation.hibernate.TransactionInstrumentation;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The interrupt shield through the facade, on real threads. Thread.interrupt() is not woven in this JVM:
+ * an interrupter does what the woven method does, {@code if (!Guard.deferInterrupt(t)) <the JDK's body>}.
+ */
+class InterruptShieldTest {
+
+    @AfterEach
+    void off() {
+        Guard.setMode(Guard.MODE_OFF);
+        Thread.interrupted();
+    }
+
+    /** What the woven Thread.interrupt() does. */
+    static void interrupt(Thread t) {
+        if (!Guard.deferInterrupt(t)) {
+            t.interrupt();
+        }
+    }
+
+    @Test
+    void aPendingInterruptIsClearedForTheCallAndSetAgain() {
+        RecordingLog.protect(false);
+        long before = Guard.count(Events.INTERRUPT_SHIELDED);
+        Thread.currentThread().interrupt();
+        CallState s = Guard.enter();
+        assertFalse(Thread.currentThread().isInterrupted(), "the call runs without the flag");
+        assertNull(Guard.exit(s, Guard.COMMIT, this, "Test#commit", null));
+        assertTrue(Thread.interrupted(), "and has it again after");
+        assertEquals(before + 1, Guard.count(Events.INTERRUPT_SHIELDED));
+    }
+
+    @Test
+    void anInterruptDuringTheCallIsHeldBackUntilItReturns() throws Exception {
+        RecordingLog.protect(false);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch sent = new CountDownLatch(1);
+        AtomicReference<String> seen = new AtomicReference<>();
+        Thread worker = new Thread(() -> {
+            CallState s = Guard.enter();
+            inside.countDown();
+            await(sent);
+            boolean during = Thread.currentThread().isInterrupted();
+            Guard.exit(s, Guard.COMMIT, this, "Test#commit", null);
+            seen.set(during + "/" + Thread.currentThread().isInterrupted());
+        });
+        worker.start();
+        inside.await();
+        interrupt(worker);
+        sent.countDown();
+        worker.join();
+        assertEquals("false/true", seen.get(), "not during the call, set after it");
+    }
+
+    @Test
+    void anInterruptHeldBackTooLongIsDeliveredAtTheDeadline() throws Exception {
+        RecordingLog log = new RecordingLog();
+        Guard.configure(Guard.MODE_PROTECT, true, 50, 5000, false, false, log);
+        CountDownLatch inside = new CountDownLatch(1);
+        AtomicReference<String> seen = new AtomicReference<>();
+        Thread worker = new Thread(() -> {
+            CallState s = Guard.enter();
+            inside.countDown();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!Thread.currentThread().isInterrupted() && System.nanoTime() < until) {
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(10)); // a call stuck in I/O: the deadline unparks it
+            }
+            boolean during = Thread.currentThread().isInterrupted();
+            Guard.exit(s, Guard.COMMIT, this, "Test#commit", null);
+            seen.set(during + "/" + Thread.currentThread().isInterrupted());
+        });
+        worker.start();
+        inside.await();
+        interrupt(worker);
+        worker.join();
+        assertEquals("true/true", seen.get(), "delivered during the call after shieldMaxMs, not lost after it");
+    }
+
+    /**
+     * Hole 3b: the interrupter decided "not inside a call" and the JDK is setting the flag when the target
+     * begins a call. The call must not run with the flag set: it waits for the delivery and clears it.
+     */
+    @Test
+    void anInterruptBeingDeliveredWhenACallBeginsIsClearedForTheCall() throws Exception {
+        RecordingLog.protect(false);
+        CountDownLatch ready = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        CountDownLatch inDelivery = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        CountDownLatch delivered = new CountDownLatch(1);
+        AtomicReference<String> seen = new AtomicReference<>();
+        final boolean[] entered = new boolean[1];
+        Thread target = new Thread() {
+            @Override
+            public void interrupt() {
+                // the JDK's body, held at the point where the flag is about to be set
+                inDelivery.countDown();
+                await(proceed);
+                super.interrupt();
+            }
+
+            @Override
+            public void run() {
+                Guard.exit(Guard.enter(), Guard.CLOSE, this, "Test#close", null); // known to the shield
+                ready.countDown();
+                await(go);
+                CallState s = Guard.enter();
+                synchronized (entered) {
+                    entered[0] = true;
+                }
+                await(delivered);
+                boolean during = isInterrupted();
+                Guard.exit(s, Guard.COMMIT, this, "Test#commit", null);
+                seen.set(during + "/" + isInterrupted());
+            }
+        };
+        target.start();
+        ready.await();
+        Thread interrupter = new Thread(() -> interrupt(target));
+        interrupter.start();
+        inDelivery.await();
+        go.countDown();
+        // the target is inside enter() (waiting for the delivery) or past it
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!isEntered(entered) && !inFrame(target, "InterruptShield", "open") && System.nanoTime() < until) {
+            Thread.yield();
+        }
+        proceed.countDown();
+        interrupter.join();
+        delivered.countDown();
+        target.join();
+        assertEquals("false/true", seen.get(), "the call ran without the flag, and the interrupt was not lost");
+    }
+
+    /** Hole 3a: a step of the exit advice before Guard.exit throws (a full stack, a broken logger): the call still ends. */
+    @Test
+    void theExitAdviceEndsTheCallWhateverAStepThrows() {
+        RecordingLog log = RecordingLog.protect(false);
+        Thread.currentThread().interrupt();
+        CallState s = Guard.enter();
+        assertTrue(Guard.decides(s));
+        log.failWith = new StackOverflowError("a step of the exit advice");
+        try {
+            // Hibernate's commit exit advice with a silent rollback to report: the report's event throws
+            TransactionInstrumentation.CommitAdvice.exit(this, "TransactionImpl#commit", new Object(), s, false, true,
+                    "the transaction was marked rollback-only", null, null);
+        } catch (Throwable expected) {
+            // advice is suppress = Throwable: the woven method swallows it
+        } finally {
+            log.failWith = null;
+        }
+        assertTrue(Thread.interrupted(), "the interrupt cleared at entry is set again");
+        CallState next = Guard.enter();
+        assertTrue(Guard.decides(next), "the next call is the outermost one again: the thread is still guarded");
+        Guard.exit(next, Guard.CLOSE, this, "Test#close", null);
+        assertFalse(CallState.isOpen(s.word), "the shield is closed");
+    }
+
+    private static boolean isEntered(boolean[] entered) {
+        synchronized (entered) {
+            return entered[0];
+        }
+    }
+
+    static boolean inFrame(Thread t, String simpleClass, String method) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().endsWith("." + simpleClass) && e.getMethodName().equals(method)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static void await(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.sessionguard.bootstrap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.SQLException;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decision at the end of an outermost call, driven through the facade the advice calls (enter, then
+ * exit with what the method threw), on one thread.
+ */
+class PolicyTest {
+
+    private final Object connectionA = new Object();
+    private final Object connectionB = new Object();
+
+    @AfterEach
+    void off() {
+        Guard.setMode(Guard.MODE_OFF);
+        Thread.interrupted();
+    }
+
+    private static Throwable call(int op, Object unit, Throwable thrown) {
+        CallState s = Guard.enter();
+        return Guard.exit(s, op, unit, "Test#" + Policy.name(op), thrown);
+    }
+
+    @Test
+    void aClosedConnectionsRollbackIsSwallowedAndACommitNever() {
+        RecordingLog.protect(false);
+        SQLException closed = new SQLException("Connection is closed", "08003");
+        assertNull(call(Guard.ROLLBACK, connectionA, closed));
+        assertNull(call(Guard.CLOSE, connectionA, closed));
+        assertSame(closed, call(Guard.COMMIT, connectionA, closed));
+    }
+
+    @Test
+    void anOperationTheAgentCannotNameIsNeverSwallowed() {
+        RecordingLog.protect(false);
+        SQLException closed = new SQLException("Connection is closed", "08003");
+        assertSame(closed, call(Guard.OTHER, connectionA, closed));
+    }
+
+    /** Hole 4: the remembered commit failure belongs to its connection, not to the thread. */
+    @Test
+    void aCommitFailureCoversTheCleanupOfItsOwnConnectionOnly() {
+        RecordingLog.protect(false);
+        SQLException commitFailed = new SQLException("serialization failure", "40001");
+        assertSame(commitFailed, call(Guard.COMMIT, connectionA, commitFailed));
+        // an unrelated connection's rollback fails for a reason the agent does not swallow: the caller sees it
+        SQLException otherFailure = new SQLException("deadlock detected", "40P01");
+        assertSame(otherFailure, call(Guard.ROLLBACK, connectionB, otherFailure), "B's rollback failure reaches its caller");
+        assertEquals(0, commitFailed.getSuppressed().length, "and is not hidden inside A's exception: " + Arrays.toString(commitFailed.getSuppressed()));
+        // A's own cleanup: swallowed, attached to the commit failure the caller has
+        SQLException cleanup = new SQLException("current transaction is aborted", "25P02");
+        assertNull(call(Guard.ROLLBACK, connectionA, cleanup));
+        assertSame(cleanup, commitFailed.getSuppressed()[0]);
+        // A closed cleanly: its unit of work is over, a later failure of A is its own again
+        assertNull(call(Guard.CLOSE, connectionA, null));
+        SQLException later = new SQLException("deadlock detected", "40P01");
+        assertSame(later, call(Guard.ROLLBACK, connectionA, later));
+    }
+
+    /** Hole 1: a commit run inside close() (c3p0 autoCommitOnClose, through setAutoCommit(true)) is a commit. */
+    @Test
+    void aFailedCommitInsideCloseIsNeverSwallowed() {
+        RecordingLog log = RecordingLog.protect(false);
+        SQLException commitFailed = new SQLException("An I/O error occurred while sending to the backend.", "08006");
+        CallState outer = Guard.enter();
+        CallState inner = Guard.enter();
+        assertSame(commitFailed, Guard.exit(inner, Guard.COMMIT, connectionB, "Driver#commit", commitFailed));
+        // the pool passes the commit's failure out of close(): it is a closed-connection failure, but a commit's
+        assertSame(commitFailed, Guard.exit(outer, Guard.CLOSE, connectionA, "Pool#close", commitFailed));
+        assertTrue(log.lines().stream().anyMatch(l -> l.startsWith("WARN commit.failed") && l.contains("a commit run inside close() (Driver#commit) failed")),
+                log.lines().toString());
+        // close() throws something else: still not swallowed, the commit's failure goes with it
+        outer = Guard.enter();
+        inner = Guard.enter();
+        Guard.exit(inner, Guard.COMMIT, connectionB, "Driver#commit", commitFailed);
+        SQLException closeFailed = new SQLException("Connection is closed", "08003");
+        assertSame(closeFailed, Guard.exit(outer, Guard.CLOSE, connectionA, "Pool#close", closeFailed));
+        assertSame(commitFailed, closeFailed.getSuppressed()[0]);
+    }
+
+    /** Hole 1: c3p0 hides the failed commit and close() returns normally: ERROR, and hiddenCommit=throw throws it. */
+    @Test
+    void aCommitThePoolHidBelowCloseIsLoggedAtErrorOrThrown() {
+        RecordingLog log = RecordingLog.protect(false);
+        SQLException commitFailed = new SQLException("An I/O error occurred while sending to the backend.", "08006");
+        CallState outer = Guard.enter();
+        CallState inner = Guard.enter();
+        Guard.exit(inner, Guard.COMMIT, connectionB, "Driver#commit", commitFailed);
+        assertNull(Guard.exit(outer, Guard.CLOSE, connectionA, "Pool#close", null), "the caller sees what it saw without the agent");
+        assertTrue(log.lines().stream().anyMatch(l -> l.startsWith("ERROR commit.failed") && l.contains("at Pool#close")
+                && l.contains("a commit run inside close() (Driver#commit) failed and close() returned normally")), log.lines().toString());
+
+        RecordingLog.protect(true);
+        outer = Guard.enter();
+        inner = Guard.enter();
+        Guard.exit(inner, Guard.COMMIT, connectionB, "Driver#commit", commitFailed);
+        assertSame(commitFailed, Guard.exit(outer, Guard.CLOSE, connectionA, "Pool#close", null), "hiddenCommit=throw");
+        // the next call starts clean
+        assertNull(call(Guard.CLOSE, connectionA, null));
+    }
+
+    /**
+     * A pool resetting a connection (Hikari, c3p0 without autoCommitOnClose, Hibernate's release): rollback,
+     * then setAutoCommit(true), which commits an empty transaction. Its failure (the database closing under a
+     * shutdown) loses nothing: the close() is judged as a close. So is a commit that fails inside a rollback().
+     */
+    @Test
+    void aCommitOfNothingAfterARollbackIsNotALostCommit() {
+        RecordingLog log = RecordingLog.protect(false);
+        SQLException closed = new SQLException("Database is already closed", "90121");
+        CallState outer = Guard.enter();
+        Guard.exit(Guard.enter(), Guard.ROLLBACK, connectionB, "Driver#rollback", null);
+        Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", closed);
+        SQLException release = new SQLException("Unable to release JDBC Connection", new SQLException("x", "08003"));
+        assertNull(Guard.exit(outer, Guard.CLOSE, connectionA, "Pool#close", release), "a closed-connection failure of a close: swallowed");
+        outer = Guard.enter();
+        Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", closed);
+        assertNull(Guard.exit(outer, Guard.ROLLBACK, connectionA, "Transaction#rollback", release), "inside a rollback(): swallowed");
+        assertTrue(log.lines().stream().noneMatch(l -> l.contains("commit.failed")), log.lines().toString());
+    }
+
+    @Test
+    void observeModeChangesNothing() {
+        RecordingLog log = new RecordingLog();
+        Guard.configure(Guard.MODE_OBSERVE, true, 2000, 5000, false, true, log);
+        SQLException closed = new SQLException("Connection is closed", "08003");
+        assertSame(closed, call(Guard.ROLLBACK, connectionA, closed));
+        assertTrue(log.lines().get(0).contains("(observe: not changed)"), log.lines().toString());
+    }
+
+    @Test
+    void offDoesNothingAtAll() {
+        Guard.setMode(Guard.MODE_OFF);
+        assertNull(Guard.enter());
+        SQLException closed = new SQLException("Connection is closed", "08003");
+        assertSame(closed, Guard.exit(null, Guard.ROLLBACK, connectionA, "Test#rollback", closed));
+    }
+}

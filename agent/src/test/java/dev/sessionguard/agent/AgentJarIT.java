@@ -301,6 +301,24 @@ class AgentJarIT {
         }
     }
 
+    /**
+     * #12 hole 5: a class loader that loaded a woven library and SLF4J (a webapp) is collected after it is
+     * dropped, with the agent as without it, after the agent logged an event through that SLF4J.
+     */
+    @Test
+    void aDroppedClassLoaderIsCollected() throws Exception {
+        String cp = Paths.get("target", "test-classes").toString();
+        String libs = Paths.get("target", "test-libs").toAbsolutePath().toString();
+        Result plain = java("-cp", cp, LeakApp.class.getName(), libs);
+        Result agent = java("-javaagent:" + JAR, "-cp", cp, LeakApp.class.getName(), libs);
+        assertEquals(0, plain.exit, plain.err);
+        assertEquals(0, agent.exit, agent.err);
+        assertTrue(plain.out.contains("collected=true"), "without the agent: " + plain.out + plain.err);
+        assertTrue(agent.out.contains("rollback after close: returned"), agent.out + agent.err);
+        assertTrue(agent.err.contains("WARN sessionguard - rollback.swallowed"), "logged through the loader's SLF4J: " + agent.err);
+        assertTrue(agent.out.contains("collected=true"), "with the agent: " + agent.out + agent.err);
+    }
+
     private static java.util.Set<String> shared(String classLoadLog) {
         java.util.Set<String> s = new java.util.TreeSet<>();
         for (String l : classLoadLog.split("\n")) {

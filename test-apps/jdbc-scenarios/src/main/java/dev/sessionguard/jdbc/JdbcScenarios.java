@@ -82,6 +82,7 @@ public final class JdbcScenarios {
                 case "slowcommit": s.interruptDuringCommit(args.length > 2 && args[2].equals("virtual")); break;
                 case "poolclose": s.poolClosedUnderWorkers(args.length > 2 ? args[2] : "hikari"); break;
                 case "deadconn": s.deadConnection(args[2]); break;
+                case "hiddencommit": s.commitInsideClose(); break;
                 default: throw new IllegalArgumentException("unknown scenario " + args[0]);
             }
         } catch (Throwable t) {
@@ -656,6 +657,50 @@ public final class JdbcScenarios {
         }
         result.put("nextBorrower", next);
         close(wrapped.getOrDefault(ds, ds));
+    }
+
+    // ------------------------------------------------------------------ a commit inside close()
+
+    /**
+     * A DAO that relies on c3p0's autoCommitOnClose: it writes and closes without commit(). c3p0 commits inside
+     * close(), through the driver's setAutoCommit(true). Here the backend dies first: that commit fails, c3p0
+     * logs it at FINE and checks the connection in, and close() returns normally. The order is not in the
+     * database and nobody was told (#12 hole 1). A second connection, closed with its backend alive, shows
+     * that autoCommitOnClose does commit.
+     */
+    private void commitInsideClose() throws Exception {
+        com.mchange.v2.c3p0.ComboPooledDataSource ds = (com.mchange.v2.c3p0.ComboPooledDataSource) dataSource("c3p0");
+        ds.setAutoCommitOnClose(true);
+        try (Connection control = ds.getConnection()) {
+            control.setAutoCommit(false);
+            insert(control, 2);
+        }
+        String close = "ok";
+        Connection c = ds.getConnection();
+        c.setAutoCommit(false);
+        insert(c, 1);
+        try (Connection admin = direct(); Statement s = admin.createStatement()) {
+            s.execute(db.equals("postgres") ? "select pg_terminate_backend(" + backendId(c) + ")" : "kill " + backendId(c));
+        }
+        try {
+            c.close();
+        } catch (SQLException e) {
+            close = describe(e);
+        }
+        Set<Long> ids = idsInDatabase();
+        result.put("close", close);
+        result.put("controlCommitted", String.valueOf(ids.contains(2L)));
+        result.put("orderCommitted", String.valueOf(ids.contains(1L)));
+        result.put("active", String.valueOf(active(ds)));
+        String next;
+        try (Connection n = ds.getConnection(); Statement s = n.createStatement(); ResultSet rs = s.executeQuery("select 1")) {
+            rs.next();
+            next = "ok";
+        } catch (SQLException e) {
+            next = describe(e);
+        }
+        result.put("nextBorrower", next);
+        ds.close();
     }
 
     /** Closes a pool, whichever close() it has (DBCP 1.4's BasicDataSource is not AutoCloseable). */

@@ -242,6 +242,44 @@ class JdbcScenariosTest {
         matrix("backend killed, " + db + " via " + pool + (versions == null ? "" : " (" + versions + ")"), plain, agent, "commit", "caller", "cleanup", "active", "rows", "nextBorrower");
     }
 
+    /**
+     * #12 hole 1: c3p0 with autoCommitOnClose commits inside close(); with the backend dead that commit fails
+     * and c3p0 hides it: close() returns normally, the order is missing, nobody is told. With the agent the
+     * caller sees the same, and the failed commit is logged at ERROR naming the close() that ran it; with
+     * hiddenCommit=throw the close() throws it. Fails on the agent before the fix (a commit nested in close()
+     * was not looked at).
+     */
+    @ParameterizedTest(name = "a commit inside close(), backend killed: {0}")
+    @ValueSource(strings = {"c3p0", "c3p0@c3p0-0.9.5.5"})
+    void aCommitRunInsideCloseIsACommit(String cell) throws Exception {
+        String versions = cell.contains("@") ? cell.substring(cell.indexOf('@') + 1) : null;
+        String cp = versions != null ? classpathWithVersions(versions) : Fork.classpath();
+        Outcome[] o = both(JDK17, cp, "hiddencommit", "postgres");
+        Outcome plain = o[0];
+        Outcome agent = o[1];
+        assertEquals(1, agent.event("commit.failed"), "the failed commit inside close() is a failed commit: " + agent);
+        Outcome thrower = Fork.run(JDK17, cp, MAIN, new String[] {"hiddencommit", "postgres"}, true, "hiddenCommit=throw");
+        for (Outcome x : new Outcome[] {plain, agent, thrower}) {
+            assertEquals("true", x.get("controlCommitted"), "autoCommitOnClose commits a live connection's work: " + x);
+            assertEquals("false", x.get("orderCommitted"), "the dead backend's order cannot be committed: " + x);
+            assertEquals("0", x.get("active"), "no connection left checked out: " + x);
+        }
+        assertEquals("ok", plain.get("close"), "without the agent close() returns normally: nobody is told: " + plain);
+        assertEquals("ok", agent.get("close"), "by default the caller sees what it saw without the agent: " + agent);
+        assertTrue(agent.stderr.matches("(?s).*commit\\.failed reason=\\w+ at com\\.mchange\\.v2\\.c3p0\\.impl\\.NewProxyConnection#close.*"
+                        + "a commit run inside close\\(\\) \\(org\\.postgresql\\.jdbc\\.PgConnection#commit\\) failed and close\\(\\) returned normally.*"),
+                "logged as a failed commit naming the close() that ran it: " + agent.stderr);
+        assertTrue(agent.stderr.contains("SEVERE") || agent.stderr.contains("ERROR"), "at ERROR: " + agent.stderr);
+        assertNotEquals("ok", thrower.get("close"), "hiddenCommit=throw: close() throws the commit's failure: " + thrower);
+        assertTrue(thrower.get("close").startsWith("org.postgresql.util.PSQLException"), thrower.toString());
+        assertEquals(plain.get("nextBorrower").equals("ok"), agent.get("nextBorrower").equals("ok"), plain + " / " + agent);
+        matrix("backend killed before close(), c3p0 autoCommitOnClose" + (versions == null ? "" : " (" + versions + ")") + ", postgres",
+                plain, agent, "close", "orderCommitted", "active", "nextBorrower");
+        Matrix.row("jdbc-matrix.md", "scenario | without the agent | with the agent",
+                "the same, hiddenCommit=throw" + (versions == null ? "" : " (" + versions + ")"), "close: " + plain.get("close"),
+                "close: " + thrower.get("close") + "; commit.failed: " + thrower.event("commit.failed"));
+    }
+
     @Test
     void shieldOffTurnsTheShieldOff() throws Exception {
         Outcome off = Fork.run(JDK17, Fork.classpath(), MAIN, new String[] {"flag", "h2"}, true, "shield=off");

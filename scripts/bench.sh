@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Steady-state cost of the agent, measured, not asserted: JMH runs the transaction cycles of
-# benchmarks/ (HikariCP + H2 in memory, JDBC commit/rollback, Hibernate 6.6 commit) in forked JVMs
-# without and with -javaagent in the same run, and prints the times per operation and their ratio.
-#   scripts/bench.sh [forks] [warmup seconds] [measurement seconds]     (defaults 2 3 5: about 2 minutes)
+# Steady-state cost of the agent, measured, not asserted: JMH runs
+#   1. GuardPath: the policy core alone (the helper classes on the class path, no agent, no library), with
+#      1, 2 and 8 threads: ns per guarded call pair and B/op (JMH's GC profiler);
+#   2. TransactionCycles: HikariCP + H2 in memory (JDBC commit/rollback) and Hibernate 6.6 commit, in forked
+#      JVMs without and with -javaagent, alternating (without, with, without, with), with B/op:
+# and prints both tables, each time with its 99.9% error, and the ratio with/without with its error.
+#   scripts/bench.sh [forks] [warmup seconds] [measurement seconds]     (defaults 2 3 5: about 8 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh

@@ -6,16 +6,26 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.IterationResult;
+import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.util.ListStatistics;
 
 /**
- * Runs {@link TransactionCycles} in forked JVMs without and with {@code -javaagent}, in the same run, and
- * prints each benchmark's time per operation and the ratio with/without.
- * {@code Compare <agent jar> [forks] [warmup s] [measurement s]}
+ * {@code Compare <agent jar> [forks] [warmup s] [measurement s]}:
+ * <ol>
+ *   <li>{@link GuardPath}, the policy core alone, with 1, 2 and 8 threads: ns per guarded call and B/op
+ *       (JMH's GC profiler);</li>
+ *   <li>{@link TransactionCycles} end to end, in forked JVMs without and with {@code -javaagent}, alternating
+ *       (without, with, without, with: a drift of the machine hits both alike): us/op with its 99.9% error,
+ *       B/op, and the ratio with/without with its error.</li>
+ * </ol>
  */
 public final class Compare {
 
@@ -31,24 +41,77 @@ public final class Compare {
             System.err.println("no agent jar at " + agent + "; build it first (mvn -B package -DskipTests)");
             System.exit(2);
         }
-        Map<String, double[]> plain = run(forks, warmup, measure, null);
-        Map<String, double[]> with = run(forks, warmup, measure, "-javaagent:" + agent + "=log=off");
+        StringBuilder core = new StringBuilder(String.format("%-28s %8s %20s %10s%n", "GuardPath (ns/op)", "threads", "time", "B/op"));
+        for (int threads : new int[] {1, 2, 8}) {
+            for (Map.Entry<String, Stats> e : run(GuardPath.class, forks, warmup, measure, threads, null).entrySet()) {
+                Stats s = e.getValue();
+                core.append(String.format("%-28s %8d %10.2f ± %6.2f %10.1f%n", e.getKey(), threads, s.mean(), s.error(), s.bytes));
+            }
+        }
+        Map<String, Stats> plain = new LinkedHashMap<>();
+        Map<String, Stats> with = new LinkedHashMap<>();
+        for (int f = 0; f < forks; f++) {
+            merge(plain, run(TransactionCycles.class, 1, warmup, measure, 1, null));
+            merge(with, run(TransactionCycles.class, 1, warmup, measure, 1, "-javaagent:" + agent + "=log=off"));
+        }
         System.out.println();
-        System.out.println(String.format("%-22s %18s %18s %8s", "benchmark (us/op)", "without", "with", "ratio"));
-        for (Map.Entry<String, double[]> e : plain.entrySet()) {
-            double[] p = e.getValue();
-            double[] a = with.get(e.getKey());
-            System.out.println(String.format("%-22s %10.3f ± %5.3f %10.3f ± %5.3f %8.3f", e.getKey(), p[0], p[1], a[0], a[1], a[0] / p[0]));
+        System.out.print(core);
+        System.out.println();
+        System.out.println(String.format("%-22s %20s %8s %20s %8s %16s", "end to end (us/op)", "without", "B/op", "with", "B/op", "ratio with/without"));
+        for (Map.Entry<String, Stats> e : plain.entrySet()) {
+            Stats p = e.getValue();
+            Stats a = with.get(e.getKey());
+            double ratio = a.mean() / p.mean();
+            double ratioError = ratio * Math.sqrt(sq(a.error() / a.mean()) + sq(p.error() / p.mean()));
+            System.out.println(String.format("%-22s %10.3f ± %7.3f %8.0f %10.3f ± %7.3f %8.0f %9.3f ± %5.3f",
+                    e.getKey(), p.mean(), p.error(), p.bytes, a.mean(), a.error(), a.bytes, ratio, ratioError));
+        }
+        System.out.println("(errors: 99.9% confidence intervals over all measurement iterations of " + forks
+                + " forks each, as JMH gives them; ratio error propagated from both)");
+    }
+
+    private static double sq(double x) {
+        return x * x;
+    }
+
+    /** All measurement iterations of one benchmark, and its allocation per operation. */
+    static final class Stats {
+        final List<Double> iterations = new ArrayList<>();
+        double bytes = Double.NaN;
+
+        private ListStatistics stats() {
+            ListStatistics l = new ListStatistics();
+            for (double d : iterations) {
+                l.addValue(d);
+            }
+            return l;
+        }
+
+        double mean() {
+            return stats().getMean();
+        }
+
+        double error() {
+            return iterations.size() > 2 ? stats().getMeanErrorAt(0.999) : Double.NaN;
         }
     }
 
-    private static Map<String, double[]> run(int forks, int warmup, int measure, String jvmArg) throws Exception {
+    private static void merge(Map<String, Stats> into, Map<String, Stats> from) {
+        for (Map.Entry<String, Stats> e : from.entrySet()) {
+            Stats s = into.computeIfAbsent(e.getKey(), k -> new Stats());
+            s.iterations.addAll(e.getValue().iterations);
+            s.bytes = Double.isNaN(s.bytes) ? e.getValue().bytes : (s.bytes + e.getValue().bytes) / 2;
+        }
+    }
+
+    private static Map<String, Stats> run(Class<?> benchmarks, int forks, int warmup, int measure, int threads, String jvmArg) throws Exception {
         ChainedOptionsBuilder o = new OptionsBuilder()
-                .include(TransactionCycles.class.getName() + "\\.")
+                .include(benchmarks.getName() + "\\.")
                 .forks(forks)
                 .warmupIterations(warmup).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(measure).measurementTime(TimeValue.seconds(1))
-                .threads(1);
+                .threads(threads)
+                .addProfiler(GCProfiler.class);
         List<String> jvmArgs = new ArrayList<>();
         jvmArgs.add("-Xmx512m");
         if (jvmArg != null) {
@@ -56,11 +119,20 @@ public final class Compare {
         }
         o.jvmArgsAppend(jvmArgs.toArray(new String[0]));
         Collection<RunResult> results = new Runner(o.build()).run();
-        Map<String, double[]> m = new LinkedHashMap<>();
+        Map<String, Stats> m = new LinkedHashMap<>();
         for (RunResult r : results) {
-            String name = r.getParams().getBenchmark();
+            BenchmarkParams params = r.getParams();
+            String name = params.getBenchmark();
             name = name.substring(name.lastIndexOf('.') + 1);
-            m.put(name, new double[] {r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError()});
+            Stats s = new Stats();
+            for (org.openjdk.jmh.results.BenchmarkResult b : r.getBenchmarkResults()) {
+                for (IterationResult i : b.getIterationResults()) {
+                    s.iterations.add(i.getPrimaryResult().getScore());
+                }
+            }
+            Result<?> alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
+            s.bytes = alloc == null ? Double.NaN : alloc.getScore();
+            m.put(name, s);
         }
         return m;
     }

@@ -163,6 +163,9 @@ public final class Guard {
         s.depth = 0;
         int flags = s.flags;
         try {
+            if (thrown == null && s.nestedCommitFailure == null && s.commitFailure == null) {
+                return null; // the normal path: nothing to decide
+            }
             return Policy.decide(s, flags, op, self, unit, site, thrown);
         } finally {
             s.nestedCommitFailure = null;

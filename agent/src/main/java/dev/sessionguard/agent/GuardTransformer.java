@@ -35,9 +35,13 @@ final class GuardTransformer implements ClassFileTransformer {
     /** Connection implementations not in the list, found by their class file; null when targets has no jdbc. */
     private final ConnectionMatcher connections;
 
+    /** Class loaders that do not delegate the helper package (JBoss Modules, OSGi) are found before weaving. */
+    private final LoaderDelegation delegation;
+
     GuardTransformer(Instrumentation inst, List<Target> targets, LogSink log) {
         this.inst = inst;
         this.log = log;
+        this.delegation = new LoaderDelegation(log);
         boolean jdbc = false;
         for (Target t : targets) {
             for (String name : t.typeNames()) {
@@ -104,6 +108,9 @@ final class GuardTransformer implements ClassFileTransformer {
             return null;
         }
         String name = className.replace('/', '.');
+        if (!shieldTarget && !delegation.seesHelpers(loader, name)) {
+            return null; // JBoss Modules or OSGi without the helper package delegated: said once, at WARN
+        }
         // a Proxy class has another number and another method order in every JVM: its entry is keyed by what
         // determines it (the runtime and its interfaces) and stored without its name (docs/weaving.md)
         boolean proxy = ClassRename.isProxy(className);

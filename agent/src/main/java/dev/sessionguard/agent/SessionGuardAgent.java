@@ -48,6 +48,8 @@ public final class SessionGuardAgent {
             if ("off".equals(options.mode)) {
                 return;
             }
+            // before any JBoss Modules or OSGi class initialises: they read these once (LoaderDelegation)
+            String delegation = attached ? null : LoaderDelegation.arrange();
             synchronized (SessionGuardAgent.class) {
                 String previous = System.getProperty(INSTALLED_PROPERTY);
                 if (previous != null) {
@@ -62,7 +64,7 @@ public final class SessionGuardAgent {
                     return;
                 }
                 System.setProperty(INSTALLED_PROPERTY, Version.get() + " " + options);
-                Installer.install(inst, options, attached, helpers);
+                Installer.install(inst, options, attached, delegation == null ? helpers : helpers + "; " + delegation);
             }
         } catch (Throwable t) {
             System.err.println("[sessionguard] could not start (" + t + "); the application runs without it");

@@ -319,6 +319,67 @@ class AgentJarIT {
         assertTrue(agent.out.contains("collected=true"), "with the agent: " + agent.out + agent.err);
     }
 
+    /**
+     * #13: JBoss Modules (the class loaders of WildFly 26.1.3 and of WildFly 35 to 39) does not delegate unknown
+     * packages to the bootstrap class loader. With -javaagent the agent adds its helper package to
+     * jboss.modules.system.pkgs itself (also when standalone.conf set it to org.jboss.byteman), and H2 inside a
+     * module is guarded; attached to a running JBoss Modules, it cannot, and says so at WARN, leaving the
+     * module's classes alone. The agent of a84edc0 wove H2 there and ran it unguarded, in silence.
+     */
+    @Test
+    void jbossModules(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path module = dir.resolve("modules/test/app/main");
+        Files.createDirectories(module);
+        try (java.util.jar.JarOutputStream o = new java.util.jar.JarOutputStream(Files.newOutputStream(module.resolve("app.jar")))) {
+            String entry = "dev/sessionguard/agent/JBossApp.class";
+            o.putNextEntry(new JarEntry(entry));
+            o.write(Files.readAllBytes(Paths.get("target", "test-classes").resolve(entry)));
+            o.closeEntry();
+        }
+        try (java.util.stream.Stream<Path> libs = Files.list(Paths.get("target", "test-libs"))) {
+            Files.copy(libs.filter(p -> p.getFileName().toString().startsWith("h2-")).findFirst().get(), module.resolve("h2.jar"));
+        }
+        Files.write(module.resolve("module.xml"), ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<module xmlns=\"urn:jboss:module:1.9\" name=\"test.app\">\n"
+                + "  <main-class name=\"dev.sessionguard.agent.JBossApp\"/>\n"
+                + "  <resources><resource-root path=\"app.jar\"/><resource-root path=\"h2.jar\"/></resources>\n"
+                + "  <dependencies><module name=\"java.sql\"/><module name=\"java.logging\"/></dependencies>\n"
+                + "</module>\n").getBytes(StandardCharsets.UTF_8));
+        String modules = dir.resolve("modules").toString();
+        for (String version : new String[] {"2.0.2.Final", "2.1.6.Final"}) {
+            String jbossModules = Paths.get("target", "jboss-modules", "jboss-modules-" + version + ".jar").toAbsolutePath().toString();
+            Result plain = java("-jar", jbossModules, "-mp", modules, "test.app");
+            assertTrue(plain.out.contains("rollback after close: org.h2.jdbc.JdbcSQLNonTransientException"), version + ": " + plain.out + plain.err);
+            assertTrue(plain.out.contains("loaded by: ModuleClassLoader"), version + ": " + plain.out);
+            Result agent = java("-javaagent:" + JAR, "-jar", jbossModules, "-mp", modules, "test.app");
+            assertTrue(agent.out.contains("rollback after close: returned"), version + ", -javaagent: " + agent.out + agent.err);
+            Result byteman = java("-Djboss.modules.system.pkgs=org.jboss.byteman", "-javaagent:" + JAR + "=log=info", "-jar", jbossModules, "-mp", modules, "test.app");
+            assertTrue(byteman.out.contains("rollback after close: returned"), version + ", standalone.conf's property: " + byteman.out + byteman.err);
+            assertTrue(byteman.err.contains("jboss.modules.system.pkgs=org.jboss.byteman,dev.sessionguard.bootstrap"), byteman.err);
+
+            File err = File.createTempFile("sg-jboss", ".txt");
+            Process target = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar", jbossModules, "-mp", modules, "test.app", "wait").redirectError(err).start();
+            try {
+                java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
+                String pid = out.readLine();
+                Result attach = java("-jar", JAR.toString(), "attach", pid);
+                assertEquals(0, attach.exit, attach.err);
+                target.getOutputStream().write('\n');
+                target.getOutputStream().flush();
+                String rest = out.readLine();
+                assertTrue(target.waitFor(30, TimeUnit.SECONDS));
+                String log = new String(Files.readAllBytes(err.toPath()), StandardCharsets.UTF_8);
+                assertTrue(rest.startsWith("rollback after close: org.h2.jdbc"), "left alone, as without the agent: " + rest);
+                assertTrue(log.contains("left the classes of ModuleClassLoader for Module \"test.app\"") && log.contains("uninstrumented")
+                        && log.contains("JBoss Modules reads -Djboss.modules.system.pkgs once"), "said at WARN, with the option: " + log);
+            } finally {
+                target.destroyForcibly();
+                err.delete();
+            }
+        }
+    }
+
     private static java.util.Set<String> shared(String classLoadLog) {
         java.util.Set<String> s = new java.util.TreeSet<>();
         for (String l : classLoadLog.split("\n")) {

@@ -85,6 +85,8 @@ final class Failures {
         "is closed", "has been closed", "been closed", "already closed", "closed connection",
         "connection closed", "connection was closed", "connection is broken", "connection reset",
         "broken pipe", "an i/o error occurred", "terminating connection", "aborted",
+        // DBCP (and Tomcat's DBCP): a pooled connection's wrapper after close() has no delegate any more
+        "connection is null",
     };
 
     /**

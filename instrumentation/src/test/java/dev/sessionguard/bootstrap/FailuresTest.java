@@ -21,6 +21,7 @@ class FailuresTest {
         assertTrue(Failures.isClosedFailure(new SQLException("No operations allowed after connection closed.")));
         assertTrue(Failures.isClosedFailure(new RuntimeException("wrapped", new SQLException("Connection has already been closed."))));
         assertTrue(Failures.isClosedFailure(new SQLTransientConnectionException("HikariPool-1 - Connection is not available", "08001")));
+        assertTrue(Failures.isClosedFailure(new SQLException("Connection is null.")), "DBCP's wrapper after close()");
         assertFalse(Failures.isClosedFailure(new SQLException("deadlock detected", "40P01")));
         assertFalse(Failures.isClosedFailure(new SQLException((String) null)));
     }

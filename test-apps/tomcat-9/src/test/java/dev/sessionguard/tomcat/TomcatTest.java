@@ -1,0 +1,348 @@
+package dev.sessionguard.tomcat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sessionguard.testing.Fork;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * #13: a legacy WAR in a real Apache Tomcat 9 (the distribution zip from Maven Central), started as users start
+ * it ({@code bin/catalina.sh run}, the agent in {@code bin/setenv.sh}'s CATALINA_OPTS), its DataSource from
+ * JNDI ({@code META-INF/context.xml}, Tomcat's own DBCP over PostgreSQL, the driver in Tomcat's lib/). One
+ * server start without the agent and one with it:
+ * <ul>
+ *   <li>the backend of a request's connection is killed inside its transaction: without the agent the
+ *       rollback on the dead connection throws over the commit's exception; with it the caller sees the commit
+ *       failure and nothing escapes cleanup;</li>
+ *   <li>the WAR redeployed 20 times through the manager (with traffic between): the webapp class loaders of
+ *       the old deployments are collected (counted in a class histogram, which runs a full GC) as they are
+ *       without the agent (Tomcat keeps one stopped deployment's loader a while, without the agent too), and
+ *       the agent's events keep being counted across the redeploys.</li>
+ * </ul>
+ */
+class TomcatTest {
+
+    static final String VERSION = System.getProperty("sg.tomcat.version", "9.0.98");
+    static final Path DIST = Paths.get("target", "dist").toAbsolutePath();
+    static final String PG_URL = System.getProperty("sg.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
+    static final String PG_USER = System.getProperty("sg.pg.user", "postgres");
+    static final String LOADER = "org.apache.catalina.loader.ParallelWebappClassLoader";
+    static final int REDEPLOYS = 20;
+
+    @Test
+    void aLegacyWarInTomcat() throws Exception {
+        Map<String, String> plain = run(false);
+        Map<String, String> agent = run(true);
+        System.out.println("Tomcat " + VERSION + " without the agent: " + plain);
+        System.out.println("Tomcat " + VERSION + " with the agent: " + agent);
+        assertNotEquals("none", plain.get("cleanup"), "without the agent the rollback on the dead connection throws: " + plain);
+        assertEquals("false", plain.get("callerIsCommitFailure"), plain.toString());
+        assertEquals("none", agent.get("cleanup"), "with the agent nothing escapes cleanup: " + agent);
+        assertEquals("true", agent.get("callerIsCommitFailure"), "the caller sees the commit failure: " + agent);
+        assertTrue(plain.get("rollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
+        assertEquals("returned", agent.get("rollbackAfterClose"), agent.toString());
+        assertTrue(plain.get("ownrollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
+        assertEquals("returned", agent.get("ownrollbackAfterClose"), agent.toString());
+        assertEquals("true", agent.get("loggedThroughTheWebappsSlf4j"), "the agent's lines about the webapp's own pool went to its SLF4J");
+        for (Map<String, String> r : List.of(plain, agent)) {
+            // Tomcat itself keeps one stopped deployment's loader for a while (without the agent too): what must not
+            // happen is one kept per redeploy
+            assertTrue(Long.parseLong(r.get("loadersAfter")) <= Long.parseLong(r.get("loadersBefore")) + 1,
+                    "the old webapp class loaders are collected after " + REDEPLOYS + " redeploys, not kept one per redeploy: " + r);
+            assertEquals(String.valueOf(REDEPLOYS * 3), r.get("committed"), r.toString());
+            assertEquals(String.valueOf(REDEPLOYS * 3), r.get("rows"), "every acknowledged order is in the database: " + r);
+        }
+        assertEquals(plain.get("loadersAfter"), agent.get("loadersAfter"), "the same with and without the agent");
+        assertTrue(Long.parseLong(agent.get("rollback.swallowed")) >= REDEPLOYS + 1,
+                "events counted across redeploys (one per cleanup request, one per cycle): " + agent);
+    }
+
+    private Map<String, String> run(boolean withAgent) throws Exception {
+        String label = withAgent ? "agent" : "plain";
+        Path home = Paths.get("target", "tomcat-" + label).toAbsolutePath();
+        deleteTree(home);
+        unzip(DIST.resolve("tomcat-" + VERSION + ".zip"), home.getParent(), "apache-tomcat-" + VERSION + "/", home);
+        int port = freePort();
+        String table = "sg_tomcat_" + label + "_" + ProcessHandle.current().pid();
+        createTable(table);
+        // the distribution as a user sets it up: its own webapps removed but the manager, a user for the manager's
+        // text interface, the JDBC driver in lib/, a free port, the agent in setenv.sh
+        try (Stream<Path> apps = Files.list(home.resolve("webapps"))) {
+            for (Path p : (Iterable<Path>) apps::iterator) {
+                if (!p.getFileName().toString().equals("manager")) {
+                    deleteTree(p);
+                }
+            }
+        }
+        Files.write(home.resolve("conf/tomcat-users.xml"), ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tomcat-users>\n"
+                + "  <user username=\"sg\" password=\"sg\" roles=\"manager-script\"/>\n</tomcat-users>\n").getBytes(StandardCharsets.UTF_8));
+        String server = new String(Files.readAllBytes(home.resolve("conf/server.xml")), StandardCharsets.UTF_8)
+                .replace("port=\"8080\"", "port=\"" + port + "\"").replace("port=\"8005\"", "port=\"-1\"");
+        Files.write(home.resolve("conf/server.xml"), server.getBytes(StandardCharsets.UTF_8));
+        try (Stream<Path> jars = Files.list(DIST)) {
+            for (Path j : (Iterable<Path>) jars::iterator) {
+                if (j.getFileName().toString().startsWith("postgresql-")) {
+                    Files.copy(j, home.resolve("lib").resolve(j.getFileName()));
+                }
+            }
+        }
+        Path report = home.resolve("sg-report.json");
+        if (withAgent) {
+            Files.write(home.resolve("bin/setenv.sh"), ("CATALINA_OPTS=\"$CATALINA_OPTS -javaagent:" + Fork.AGENT_JAR
+                    + "=report=" + report + "\"\n").getBytes(StandardCharsets.UTF_8));
+        }
+        Path war = home.resolve("orders.war");
+        writeWar(war, table);
+        Files.copy(war, home.resolve("webapps/orders.war"));
+
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/catalina.sh").toString(), "run").redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("CATALINA_HOME", home.toString());
+        pb.environment().remove("CATALINA_OPTS");
+        pb.environment().remove("JAVA_OPTS");
+        Process tomcat = pb.start();
+        LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        StringBuilder log = new StringBuilder();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(tomcat.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    synchronized (log) {
+                        log.append(l).append('\n');
+                    }
+                    lines.add(l);
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        }, "tomcat-log");
+        reader.setDaemon(true);
+        reader.start();
+        Map<String, String> result = new LinkedHashMap<>();
+        try {
+            awaitLine(lines, "Server startup in", log);
+            String base = "http://127.0.0.1:" + port;
+            result.putAll(parse(get(base + "/orders/do/deadconn", null)));
+            result.putAll(parse(get(base + "/orders/do/cleanup", null)));
+            result.putAll(parse(get(base + "/orders/do/owncleanup", null)));
+            result.put("loadersBefore", String.valueOf(webappLoaders(tomcat.pid())));
+            int committed = 0;
+            for (int i = 0; i < REDEPLOYS; i++) {
+                for (int k = 0; k < 3; k++) {
+                    if (parse(get(base + "/orders/do/commit", null)).containsKey("committed")) {
+                        committed++;
+                    }
+                }
+                get(base + "/orders/do/cleanup", null);
+                get(base + "/orders/do/owncleanup", null);
+                String deployed = get(base + "/manager/text/deploy?path=/orders&update=true&war=" + war.toUri(), "sg:sg");
+                assertTrue(deployed.startsWith("OK"), "redeploy " + (i + 1) + ": " + deployed);
+            }
+            result.put("committed", String.valueOf(committed));
+            result.put("loadersAfter", String.valueOf(webappLoaders(tomcat.pid())));
+            result.put("rows", String.valueOf(rows(table)));
+        } finally {
+            tomcat.destroy(); // SIGTERM: Tomcat's own shutdown hook stops it, the agent writes its report
+            if (!tomcat.waitFor(60, TimeUnit.SECONDS)) {
+                tomcat.destroyForcibly();
+            }
+            dropTable(table);
+        }
+        String all;
+        synchronized (log) {
+            all = log.toString();
+        }
+        assertTrue(!all.contains("NoClassDefFoundError") && !all.contains("VerifyError") && !all.contains("LinkageError"), all);
+        if (withAgent) {
+            assertTrue(all.contains("[sessionguard]") || Files.exists(report), "the agent ran: " + all);
+            String json = new String(Files.readAllBytes(report), StandardCharsets.UTF_8);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"rollback\\.swallowed\": (\\d+)").matcher(json);
+            assertTrue(m.find(), json);
+            result.put("rollback.swallowed", m.group(1));
+            // slf4j-simple's format: the webapp's SLF4J (not java.util.logging's, which would say WARNING)
+            result.put("loggedThroughTheWebappsSlf4j", String.valueOf(all.matches("(?s).*WARN sessionguard - rollback\\.swallowed reason=closed at com\\.zaxxer\\.hikari.*")));
+        }
+        return result;
+    }
+
+    /** Webapp class loaders alive: a class histogram counts instances after a full GC (a few, until it settles). */
+    private static long webappLoaders(long pid) throws Exception {
+        long last = -1;
+        for (int i = 0; i < 5; i++) {
+            Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    String.valueOf(pid), "GC.class_histogram").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            long n = 0;
+            for (String l : out.split("\n")) {
+                String[] f = l.trim().split("\\s+");
+                if (f.length >= 4 && f[3].equals(LOADER)) {
+                    n = Long.parseLong(f[1]);
+                }
+            }
+            if (n == last) {
+                return n;
+            }
+            last = n;
+        }
+        return last;
+    }
+
+    private static void awaitLine(LinkedBlockingQueue<String> lines, String text, StringBuilder log) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < until) {
+            String l = lines.poll(until - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (l != null && l.contains(text)) {
+                return;
+            }
+        }
+        synchronized (log) {
+            throw new AssertionError("Tomcat did not start: " + log);
+        }
+    }
+
+    private static String get(String url, String user) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
+        c.setConnectTimeout(10_000);
+        c.setReadTimeout(60_000);
+        if (user != null) {
+            c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
+        }
+        try (InputStream in = c.getResponseCode() >= 400 ? c.getErrorStream() : c.getInputStream()) {
+            return in == null ? "HTTP " + c.getResponseCode() : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Map<String, String> parse(String body) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String l : body.split("\n")) {
+            int eq = l.indexOf('=');
+            if (eq > 0) {
+                m.put(l.substring(0, eq), l.substring(eq + 1).trim());
+            }
+        }
+        return m;
+    }
+
+    /** The WAR: the servlet's classes and a context.xml with the JNDI pool (Tomcat's DBCP) and the table. */
+    private static void writeWar(Path war, String table) throws IOException {
+        Path classes = Paths.get("target", "classes");
+        try (JarOutputStream o = new JarOutputStream(Files.newOutputStream(war)); Stream<Path> files = Files.walk(classes)) {
+            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                o.putNextEntry(new JarEntry("WEB-INF/classes/" + classes.relativize(f).toString().replace(File.separatorChar, '/')));
+                o.write(Files.readAllBytes(f));
+                o.closeEntry();
+            }
+            try (Stream<Path> libs = Files.list(Paths.get("target", "webapp-lib"))) {
+                for (Path j : (Iterable<Path>) libs::iterator) {
+                    o.putNextEntry(new JarEntry("WEB-INF/lib/" + j.getFileName()));
+                    o.write(Files.readAllBytes(j));
+                    o.closeEntry();
+                }
+            }
+            o.putNextEntry(new JarEntry("META-INF/context.xml"));
+            o.write(("<Context>\n"
+                    + "  <Resource name=\"jdbc/orders\" auth=\"Container\" type=\"javax.sql.DataSource\"\n"
+                    + "            factory=\"org.apache.tomcat.dbcp.dbcp2.BasicDataSourceFactory\" driverClassName=\"org.postgresql.Driver\"\n"
+                    + "            url=\"" + PG_URL + "\" username=\"" + PG_USER + "\" password=\"\" maxTotal=\"4\" maxIdle=\"4\"/>\n"
+                    + "  <Parameter name=\"table\" value=\"" + table + "\" override=\"false\"/>\n"
+                    + "  <Parameter name=\"pgUrl\" value=\"" + PG_URL + "\" override=\"false\"/>\n"
+                    + "  <Parameter name=\"pgUser\" value=\"" + PG_USER + "\" override=\"false\"/>\n"
+                    + "</Context>\n").getBytes(StandardCharsets.UTF_8));
+            o.closeEntry();
+        }
+    }
+
+    private static void unzip(Path zip, Path into, String prefix, Path as) throws IOException {
+        try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip))) {
+            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+                String name = e.getName();
+                if (!name.startsWith(prefix)) {
+                    continue;
+                }
+                Path out = as.resolve(name.substring(prefix.length()));
+                if (e.isDirectory()) {
+                    Files.createDirectories(out);
+                } else {
+                    Files.createDirectories(out.getParent());
+                    Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+                    if (name.endsWith(".sh")) {
+                        out.toFile().setExecutable(true);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(p)) {
+            List<Path> paths = new ArrayList<>();
+            all.sorted(Comparator.reverseOrder()).forEach(paths::add);
+            for (Path x : paths) {
+                Files.delete(x);
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void createTable(String table) throws Exception {
+        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
+            s.execute("drop table if exists " + table);
+            s.execute("create table " + table + " (id bigint primary key, item varchar(100) not null)");
+        }
+    }
+
+    private static long rows(String table) throws Exception {
+        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("select count(*) from " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void dropTable(String table) {
+        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
+            s.execute("drop table if exists " + table);
+        } catch (Exception e) {
+            // the database may be what broke
+        }
+    }
+}

@@ -37,7 +37,7 @@ import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * #13: a legacy WAR in a real Apache Tomcat 9 (the distribution zip from Maven Central), started as users start
+ * #13: a legacy WAR in a real Apache Tomcat (9.0 here, 10.1 in ../tomcat-10 with jakarta.servlet; the distribution zip from Maven Central), started as users start
  * it ({@code bin/catalina.sh run}, the agent in {@code bin/setenv.sh}'s CATALINA_OPTS), its DataSource from
  * JNDI ({@code META-INF/context.xml}, Tomcat's own DBCP over PostgreSQL, the driver in Tomcat's lib/). One
  * server start without the agent and one with it:

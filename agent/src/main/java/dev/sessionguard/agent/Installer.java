@@ -75,7 +75,21 @@ final class Installer {
         if (attached) {
             Jmx.register(installation);
         }
+        if (attached) {
+            log.applicationStarted();
+        }
         log.info("SessionGuard " + Version.get() + " " + (attached ? "attached" : "started") + " (" + options + "); helper classes " + helpers);
+    }
+
+    /** premain has returned: the application may have chosen its java.util.logging LogManager by the next line. */
+    static void premainDone() {
+        Installation i;
+        synchronized (Installer.class) {
+            i = current;
+        }
+        if (i != null) {
+            i.log.applicationStarted();
+        }
     }
 
     /**

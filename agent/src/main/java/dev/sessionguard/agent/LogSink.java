@@ -30,9 +30,19 @@ final class LogSink extends EventLog {
     };
     private static final Slf4j NONE = new Slf4j(null, null, null, null, null);
     private volatile Runnable afterEvent;
+    /**
+     * False during premain: the agent's own lines go to stderr then, because the first use of java.util.logging
+     * fixes the JVM's LogManager for good, before the application could choose its own (WildFly's logging
+     * subsystem then refuses to start: WFLYLOG0078). Set when premain (or agentmain) returns.
+     */
+    private volatile boolean applicationStarted;
 
     LogSink(int threshold) {
         super(threshold);
+    }
+
+    void applicationStarted() {
+        applicationStarted = true;
     }
 
     void afterEvent(Runnable r) {
@@ -76,6 +86,13 @@ final class LogSink extends EventLog {
             } catch (Throwable e) {
                 // fall through to java.util.logging
             }
+        }
+        if (type == null && !applicationStarted) {
+            System.err.println("[sessionguard] " + (level >= ERROR ? "ERROR " : level == WARN ? "WARN " : "") + line);
+            if (stack != null) {
+                stack.printStackTrace();
+            }
+            return;
         }
         if (Guard.isShuttingDown()) {
             // java.util.logging closes its handlers in a shutdown hook of its own: a line logged now may vanish

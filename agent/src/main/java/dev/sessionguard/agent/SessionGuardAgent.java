@@ -68,6 +68,14 @@ public final class SessionGuardAgent {
             }
         } catch (Throwable t) {
             System.err.println("[sessionguard] could not start (" + t + "); the application runs without it");
+        } finally {
+            if (!attached) {
+                try {
+                    Installer.premainDone();
+                } catch (Throwable ignored) {
+                    // the agent is off
+                }
+            }
         }
     }
 }

@@ -87,6 +87,8 @@ final class Failures {
         "broken pipe", "an i/o error occurred", "terminating connection", "aborted",
         // DBCP (and Tomcat's DBCP): a pooled connection's wrapper after close() has no delegate any more
         "connection is null",
+        // IronJacamar (WildFly, JBoss EAP): a WrappedConnection handle after close()
+        "not associated with a managed connection",
     };
 
     /**

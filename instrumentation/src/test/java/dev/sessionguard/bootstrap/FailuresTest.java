@@ -22,6 +22,8 @@ class FailuresTest {
         assertTrue(Failures.isClosedFailure(new RuntimeException("wrapped", new SQLException("Connection has already been closed."))));
         assertTrue(Failures.isClosedFailure(new SQLTransientConnectionException("HikariPool-1 - Connection is not available", "08001")));
         assertTrue(Failures.isClosedFailure(new SQLException("Connection is null.")), "DBCP's wrapper after close()");
+        assertTrue(Failures.isClosedFailure(new SQLException("IJ031040: Connection is not associated with a managed connection: "
+                + "org.jboss.jca.adapters.jdbc.jdk8.WrappedConnectionJDK8@7245916d")), "IronJacamar's handle after close()");
         assertFalse(Failures.isClosedFailure(new SQLException("deadlock detected", "40P01")));
         assertFalse(Failures.isClosedFailure(new SQLException((String) null)));
     }

@@ -132,11 +132,15 @@ public final class Fork {
             return events.getOrDefault(kind, 0L);
         }
 
-        /** Log lines the agent wrote at WARN or above (JUL prints "WARNING:", SLF4J simple prints "WARN sessionguard"). */
+        /**
+         * Log lines the agent wrote at WARN or above (JUL prints "WARNING:", SLF4J simple prints "WARN sessionguard",
+         * the agent's own lines during premain go to stderr as "[sessionguard] WARN").
+         */
         public List<String> agentWarnings() {
             List<String> lines = new ArrayList<>();
             for (String line : stderr.split("\n")) {
                 if ((line.startsWith("WARNING: [sessionguard]") || line.startsWith("SEVERE: [sessionguard]")
+                        || line.startsWith("[sessionguard] WARN ") || line.startsWith("[sessionguard] ERROR ")
                         || line.contains("WARN sessionguard") || line.contains("ERROR sessionguard"))) {
                     lines.add(line);
                 }

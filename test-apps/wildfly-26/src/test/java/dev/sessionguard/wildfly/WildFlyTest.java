@@ -37,7 +37,8 @@ import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * #13: the legacy servlet in a real WildFly 26.1.3.Final, started as users start it ({@code bin/standalone.sh},
+ * #13: the legacy servlet in a real WildFly (26.1.3.Final, the last javax release, here; 38.0.0.Final with
+ * jakarta.servlet in ../wildfly-38), started as users start it ({@code bin/standalone.sh},
  * the agent appended to {@code JAVA_OPTS} at the end of {@code bin/standalone.conf}, which also sets
  * {@code -Djboss.modules.system.pkgs=org.jboss.byteman}), its DataSource an IronJacamar datasource
  * ({@code orders-ds.xml} in deployments/, the PostgreSQL driver deployed beside it), reached through
@@ -211,7 +212,9 @@ class WildFlyTest {
             o.closeEntry();
             o.putNextEntry(new JarEntry("WEB-INF/web.xml"));
             o.write(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    + "<web-app xmlns=\"http://xmlns.jcp.org/xml/ns/javaee\" version=\"4.0\">\n"
+                    + (Integer.parseInt(VERSION.substring(0, VERSION.indexOf('.'))) >= 27 // jakarta from WildFly 27 on
+                            ? "<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"6.0\">\n"
+                            : "<web-app xmlns=\"http://xmlns.jcp.org/xml/ns/javaee\" version=\"4.0\">\n")
                     + "  <context-param><param-name>table</param-name><param-value>" + table + "</param-value></context-param>\n"
                     + "  <resource-ref>\n    <res-ref-name>jdbc/orders</res-ref-name>\n    <res-type>javax.sql.DataSource</res-type>\n"
                     + "    <lookup-name>java:jboss/datasources/OrdersDS</lookup-name>\n  </resource-ref>\n"

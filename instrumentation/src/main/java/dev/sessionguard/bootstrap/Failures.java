@@ -128,6 +128,64 @@ final class Failures {
         return false;
     }
 
+    /**
+     * After a failed close(): is the connection (or session) still open? Then the close did not happen (Derby
+     * refuses to close a connection inside a transaction, SQLState 25001), and swallowing its failure would leave
+     * the connection checked out with its transaction and locks: the caller must see it. Asked through the
+     * object's own {@code isClosed()}, by reflection (java.sql is not visible here); false when it cannot tell.
+     */
+    static boolean stillOpen(Object self) {
+        if (self == null) {
+            return false;
+        }
+        try {
+            // through a public interface that declares it (java.sql.Connection): no access check on the
+            // implementation class, which may be package-private or in a module
+            Method m = isClosedOf(self.getClass());
+            return m != null && !((Boolean) m.invoke(self));
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    private static Method isClosedOf(Class<?> type) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            for (Class<?> i : c.getInterfaces()) {
+                Method m = isClosedOfInterface(i);
+                if (m != null) {
+                    return m;
+                }
+            }
+        }
+        try {
+            Method m = type.getMethod("isClosed");
+            return m.getReturnType() == boolean.class && java.lang.reflect.Modifier.isPublic(m.getDeclaringClass().getModifiers()) ? m : null;
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    private static Method isClosedOfInterface(Class<?> i) {
+        if (!java.lang.reflect.Modifier.isPublic(i.getModifiers())) {
+            return null;
+        }
+        try {
+            Method m = i.getMethod("isClosed");
+            if (m.getReturnType() == boolean.class) {
+                return m;
+            }
+        } catch (NoSuchMethodException e) {
+            // not this one
+        }
+        for (Class<?> sup : i.getInterfaces()) {
+            Method m = isClosedOfInterface(sup);
+            if (m != null) {
+                return m;
+            }
+        }
+        return null;
+    }
+
     /** SQLException#getSQLState by reflection: java.sql is not visible from the bootstrap class loader. */
     static String sqlState(Throwable t) {
         for (Class<?> c = t.getClass(); c != null && c != Throwable.class; c = c.getSuperclass()) {

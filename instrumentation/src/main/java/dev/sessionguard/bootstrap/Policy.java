@@ -92,6 +92,9 @@ final class Policy {
             // the cleanup of a failed commit: the commit failure is what the caller must see, not this one
             reason = Events.STATE;
         }
+        if (op == Guard.CLOSE && Failures.stillOpen(self)) {
+            return thrown; // the close did not happen: swallowing it would leak the connection and its transaction
+        }
         int kind = op == Guard.ROLLBACK ? Events.ROLLBACK_SWALLOWED : Events.CLOSE_SWALLOWED;
         Counters.record(kind, reason, EventLog.WARN, protect, self, site, thrown,
                 first == null ? detail : "after the failed commit of the same connection or session, which the caller sees; attached to it as suppressed");

@@ -128,6 +128,30 @@ class PolicyTest {
         assertTrue(log.lines().stream().noneMatch(l -> l.contains("commit.failed")), log.lines().toString());
     }
 
+    /** A connection whose close() refused and that is still open (Derby: a transaction is active, 25001). */
+    public static final class StillOpen {
+        public boolean isClosed() {
+            return false;
+        }
+    }
+
+    /** A close() that did not close is never swallowed, interrupt or not: the connection would leak with its locks. */
+    @Test
+    void aCloseThatLeftTheConnectionOpenIsNeverSwallowed() {
+        RecordingLog.protect(false);
+        SQLException refused = new SQLException("Cannot close a connection while a transaction is still active.", "25001");
+        StillOpen connection = new StillOpen();
+        Thread.currentThread().interrupt();
+        CallState s = Guard.enter();
+        assertSame(refused, Guard.exit(s, Guard.CLOSE, connection, "Derby#close", refused));
+        assertTrue(Thread.interrupted(), "the flag is kept");
+        // the same failure from a connection that did close: swallowed under the interrupt
+        Thread.currentThread().interrupt();
+        s = Guard.enter();
+        assertNull(Guard.exit(s, Guard.CLOSE, connectionA, "Driver#close", refused));
+        Thread.interrupted();
+    }
+
     @Test
     void observeModeChangesNothing() {
         RecordingLog log = new RecordingLog();

@@ -52,6 +52,17 @@ public final class JdbcScenarios {
                 user = "sa";
                 break;
             }
+            case "hsqldb": // embedded HSQLDB, a file database; every commit written at once
+            case "derby": // embedded Apache Derby
+            case "sqlite": { // SQLite (xerial), a file
+                File dir = new File(System.getProperty("sg.dir", "target/" + db + "-" + ProcessHandle.current().pid()));
+                dir.mkdirs();
+                String file = new File(dir, "orders").getAbsolutePath();
+                url = db.equals("hsqldb") ? "jdbc:hsqldb:file:" + file + ";hsqldb.write_delay=false"
+                        : db.equals("derby") ? "jdbc:derby:" + file + ";create=true" : "jdbc:sqlite:" + file + ".db";
+                user = db.equals("hsqldb") ? "SA" : "app";
+                break;
+            }
             case "postgres":
                 url = System.getProperty("sg.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
                 user = System.getProperty("sg.pg.user", "postgres");
@@ -128,17 +139,18 @@ public final class JdbcScenarios {
     }
 
     private void createTable() throws SQLException {
+        dropTable();
         try (Connection c = direct(); Statement s = c.createStatement()) {
-            s.execute("drop table if exists " + table);
             s.execute("create table " + table + " (id bigint primary key, item varchar(100) not null)");
         }
     }
 
     private void dropTable() {
         try (Connection c = direct(); Statement s = c.createStatement()) {
-            s.execute("drop table if exists " + table);
+            // Derby has no "if exists"
+            s.execute(db.equals("derby") ? "drop table " + table : "drop table if exists " + table);
         } catch (Exception e) {
-            // the scenario may have broken the database
+            // not there yet, or the scenario broke the database
         }
     }
 
@@ -154,8 +166,9 @@ public final class JdbcScenarios {
         return ids;
     }
 
-    private static String usable(HikariDataSource ds) {
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select 1")) {
+    private String usable(HikariDataSource ds) {
+        // a query every database takes (Derby and HSQLDB have no "select 1")
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select count(*) from " + table)) {
             rs.next();
             return "yes";
         } catch (Exception e) {

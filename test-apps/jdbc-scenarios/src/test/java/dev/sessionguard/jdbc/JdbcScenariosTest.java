@@ -280,6 +280,28 @@ class JdbcScenariosTest {
                 "close: " + thrower.get("close") + "; commit.failed: " + thrower.event("commit.failed"));
     }
 
+    /**
+     * Embedded databases of the matrix (#11): HSQLDB 2.7 and SQLite file databases and Apache Derby embedded, each
+     * under the worker storm (shutdownNow() on committing workers) and with commit, rollback and close on a thread
+     * whose interrupt flag is set. With the agent: no acknowledged order missing, the database usable, no interrupt
+     * lost, and a close() the database refused (Derby inside a transaction, 25001) is not hidden: the connection
+     * is still open, so the caller sees it as without the agent.
+     */
+    @ParameterizedTest(name = "embedded database: {0}")
+    @ValueSource(strings = {"hsqldb", "derby", "sqlite"})
+    void embeddedDatabases(String db) throws Exception {
+        Outcome[] storm = both(JDK17, Fork.classpath(), "h2storm", db);
+        Outcome[] flag = both(JDK17, Fork.classpath(), "flag", db);
+        Outcome agent = storm[1];
+        assertEquals("0", agent.get("ackedMissing"), agent.toString());
+        assertEquals("yes", agent.get("usable"), agent.toString());
+        assertEquals("0", agent.get("active"), agent.toString());
+        assertEquals("none", flag[1].get("flagLost"), flag[1].toString());
+        assertEquals(flag[0].get("close"), flag[1].get("close"), "a close the database refused is not hidden: " + flag[1]);
+        matrix("workers interrupted by shutdownNow(), embedded " + db, storm[0], agent, "acknowledged", "ackedMissing", "errors", "usable", "flagKept");
+        matrix("commit, rollback, close with the interrupt flag set, embedded " + db, flag[0], flag[1], "commit", "rollback", "close", "flagLost");
+    }
+
     @Test
     void shieldOffTurnsTheShieldOff() throws Exception {
         Outcome off = Fork.run(JDK17, Fork.classpath(), MAIN, new String[] {"flag", "h2"}, true, "shield=off");

@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static dev.sessionguard.testing.ServerDist.deleteTree;
+import static dev.sessionguard.testing.ServerDist.freePort;
+import static dev.sessionguard.testing.ServerDist.parse;
+import static dev.sessionguard.testing.ServerDist.unzip;
+
 import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.ServerDist;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -92,10 +98,10 @@ class TomcatTest {
         String label = withAgent ? "agent" : "plain";
         Path home = Paths.get("target", "tomcat-" + label).toAbsolutePath();
         deleteTree(home);
-        unzip(DIST.resolve("tomcat-" + VERSION + ".zip"), home.getParent(), "apache-tomcat-" + VERSION + "/", home);
+        unzip(DIST.resolve("tomcat-" + VERSION + ".zip"), "apache-tomcat-" + VERSION + "/", home);
         int port = freePort();
         String table = "sg_tomcat_" + label + "_" + ProcessHandle.current().pid();
-        createTable(table);
+        ServerDist.createTable(PG_URL, PG_USER, table);
         // the distribution as a user sets it up: its own webapps removed but the manager, a user for the manager's
         // text interface, the JDBC driver in lib/, a free port, the agent in setenv.sh
         try (Stream<Path> apps = Files.list(home.resolve("webapps"))) {
@@ -152,31 +158,31 @@ class TomcatTest {
         try {
             awaitLine(lines, "Server startup in", log);
             String base = "http://127.0.0.1:" + port;
-            result.putAll(parse(get(base + "/orders/do/deadconn", null)));
-            result.putAll(parse(get(base + "/orders/do/cleanup", null)));
-            result.putAll(parse(get(base + "/orders/do/owncleanup", null)));
+            result.putAll(parse(ServerDist.get(base + "/orders/do/deadconn", null)));
+            result.putAll(parse(ServerDist.get(base + "/orders/do/cleanup", null)));
+            result.putAll(parse(ServerDist.get(base + "/orders/do/owncleanup", null)));
             result.put("loadersBefore", String.valueOf(webappLoaders(tomcat.pid())));
             int committed = 0;
             for (int i = 0; i < REDEPLOYS; i++) {
                 for (int k = 0; k < 3; k++) {
-                    if (parse(get(base + "/orders/do/commit", null)).containsKey("committed")) {
+                    if (parse(ServerDist.get(base + "/orders/do/commit", null)).containsKey("committed")) {
                         committed++;
                     }
                 }
-                get(base + "/orders/do/cleanup", null);
-                get(base + "/orders/do/owncleanup", null);
-                String deployed = get(base + "/manager/text/deploy?path=/orders&update=true&war=" + war.toUri(), "sg:sg");
+                ServerDist.get(base + "/orders/do/cleanup", null);
+                ServerDist.get(base + "/orders/do/owncleanup", null);
+                String deployed = ServerDist.get(base + "/manager/text/deploy?path=/orders&update=true&war=" + war.toUri(), "sg:sg");
                 assertTrue(deployed.startsWith("OK"), "redeploy " + (i + 1) + ": " + deployed);
             }
             result.put("committed", String.valueOf(committed));
             result.put("loadersAfter", String.valueOf(webappLoaders(tomcat.pid())));
-            result.put("rows", String.valueOf(rows(table)));
+            result.put("rows", String.valueOf(ServerDist.rows(PG_URL, PG_USER, table)));
         } finally {
             tomcat.destroy(); // SIGTERM: Tomcat's own shutdown hook stops it, the agent writes its report
             if (!tomcat.waitFor(60, TimeUnit.SECONDS)) {
                 tomcat.destroyForcibly();
             }
-            dropTable(table);
+            ServerDist.dropTable(PG_URL, PG_USER, table);
         }
         String all;
         synchronized (log) {
@@ -231,29 +237,6 @@ class TomcatTest {
         }
     }
 
-    private static String get(String url, String user) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
-        c.setConnectTimeout(10_000);
-        c.setReadTimeout(60_000);
-        if (user != null) {
-            c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
-        }
-        try (InputStream in = c.getResponseCode() >= 400 ? c.getErrorStream() : c.getInputStream()) {
-            return in == null ? "HTTP " + c.getResponseCode() : new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
-    private static Map<String, String> parse(String body) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (String l : body.split("\n")) {
-            int eq = l.indexOf('=');
-            if (eq > 0) {
-                m.put(l.substring(0, eq), l.substring(eq + 1).trim());
-            }
-        }
-        return m;
-    }
-
     /** The WAR: the servlet's classes and a context.xml with the JNDI pool (Tomcat's DBCP) and the table. */
     private static void writeWar(Path war, String table) throws IOException {
         Path classes = Paths.get("target", "classes");
@@ -280,69 +263,6 @@ class TomcatTest {
                     + "  <Parameter name=\"pgUser\" value=\"" + PG_USER + "\" override=\"false\"/>\n"
                     + "</Context>\n").getBytes(StandardCharsets.UTF_8));
             o.closeEntry();
-        }
-    }
-
-    private static void unzip(Path zip, Path into, String prefix, Path as) throws IOException {
-        try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip))) {
-            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
-                String name = e.getName();
-                if (!name.startsWith(prefix)) {
-                    continue;
-                }
-                Path out = as.resolve(name.substring(prefix.length()));
-                if (e.isDirectory()) {
-                    Files.createDirectories(out);
-                } else {
-                    Files.createDirectories(out.getParent());
-                    Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
-                    if (name.endsWith(".sh")) {
-                        out.toFile().setExecutable(true);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(p)) {
-            List<Path> paths = new ArrayList<>();
-            all.sorted(Comparator.reverseOrder()).forEach(paths::add);
-            for (Path x : paths) {
-                Files.delete(x);
-            }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static void createTable(String table) throws Exception {
-        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
-            s.execute("drop table if exists " + table);
-            s.execute("create table " + table + " (id bigint primary key, item varchar(100) not null)");
-        }
-    }
-
-    private static long rows(String table) throws Exception {
-        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement();
-             java.sql.ResultSet rs = s.executeQuery("select count(*) from " + table)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static void dropTable(String table) {
-        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
-            s.execute("drop table if exists " + table);
-        } catch (Exception e) {
-            // the database may be what broke
         }
     }
 }

@@ -5,7 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static dev.sessionguard.testing.ServerDist.deleteTree;
+import static dev.sessionguard.testing.ServerDist.freePort;
+import static dev.sessionguard.testing.ServerDist.parse;
+import static dev.sessionguard.testing.ServerDist.unzip;
+
 import dev.sessionguard.testing.Fork;
+import dev.sessionguard.testing.ServerDist;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -81,7 +87,7 @@ class WildFlyTest {
         deleteTree(home);
         unzip(DIST.resolve("wildfly-dist-" + VERSION + ".zip"), "wildfly-" + VERSION + "/", home);
         String table = "sg_wildfly_" + label + "_" + ProcessHandle.current().pid();
-        createTable(table);
+        ServerDist.createTable(PG_URL, PG_USER, table);
         Path deployments = home.resolve("standalone/deployments");
         try (Stream<Path> jars = Files.list(DIST)) {
             for (Path j : (Iterable<Path>) jars::iterator) {
@@ -133,11 +139,11 @@ class WildFlyTest {
             String started = awaitLine(lines, "WFLYSRV0025", "WFLYSRV0026", log);
             result.put("started", started.contains("WFLYSRV0025") ? "cleanly" : "with errors");
             String base = "http://127.0.0.1:" + port;
-            result.putAll(parse(get(base + "/orders/do/deadconn")));
-            result.putAll(parse(get(base + "/orders/do/cleanup")));
+            result.putAll(parse(ServerDist.get(base + "/orders/do/deadconn", null)));
+            result.putAll(parse(ServerDist.get(base + "/orders/do/cleanup", null)));
         } finally {
             stop(server);
-            dropTable(table);
+            ServerDist.dropTable(PG_URL, PG_USER, table);
         }
         String all;
         synchronized (log) {
@@ -180,29 +186,6 @@ class WildFlyTest {
         }
     }
 
-    private static String get(String url) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
-        c.setConnectTimeout(10_000);
-        c.setReadTimeout(60_000);
-        try (InputStream in = c.getResponseCode() >= 400 ? c.getErrorStream() : c.getInputStream()) {
-            return in == null ? "HTTP " + c.getResponseCode() : new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
-    private static Map<String, String> parse(String body) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (String l : body.split("\n")) {
-            int eq = l.indexOf('=');
-            if (eq > 0) {
-                m.put(l.substring(0, eq), l.substring(eq + 1).trim());
-            }
-        }
-        if (m.isEmpty()) {
-            m.put("response", body);
-        }
-        return m;
-    }
-
     /** The servlet only (the WAR of Tomcat's test without its own pool) and a web.xml mapping the datasource. */
     private static void writeWar(Path war, String table) throws IOException {
         String cls = "dev/sessionguard/tomcat/OrdersServlet.class";
@@ -220,61 +203,6 @@ class WildFlyTest {
                     + "    <lookup-name>java:jboss/datasources/OrdersDS</lookup-name>\n  </resource-ref>\n"
                     + "</web-app>\n").getBytes(StandardCharsets.UTF_8));
             o.closeEntry();
-        }
-    }
-
-    private static void unzip(Path zip, String prefix, Path as) throws IOException {
-        try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip))) {
-            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
-                String name = e.getName();
-                if (!name.startsWith(prefix)) {
-                    continue;
-                }
-                Path out = as.resolve(name.substring(prefix.length()));
-                if (e.isDirectory()) {
-                    Files.createDirectories(out);
-                } else {
-                    Files.createDirectories(out.getParent());
-                    Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
-                    if (name.endsWith(".sh")) {
-                        out.toFile().setExecutable(true);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(p)) {
-            List<Path> paths = new ArrayList<>();
-            all.sorted(Comparator.reverseOrder()).forEach(paths::add);
-            for (Path x : paths) {
-                Files.delete(x);
-            }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static void createTable(String table) throws Exception {
-        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
-            s.execute("drop table if exists " + table);
-            s.execute("create table " + table + " (id bigint primary key, item varchar(100) not null)");
-        }
-    }
-
-    private static void dropTable(String table) {
-        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement()) {
-            s.execute("drop table if exists " + table);
-        } catch (Exception e) {
-            // the database may be what broke
         }
     }
 }

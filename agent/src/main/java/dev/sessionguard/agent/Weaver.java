@@ -8,6 +8,7 @@ import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.dynamic.scaffold.MethodGraph;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
 import net.bytebuddy.implementation.Implementation;
@@ -44,6 +45,7 @@ final class Weaver implements Target.Advices {
     private final ClassFileLocator agentLocator = ClassFileLocator.ForClassLoader.of(Weaver.class.getClassLoader());
     private final TypePool agentPool = TypePool.Default.of(agentLocator);
     private final Map<String, Advice> advices = new ConcurrentHashMap<>();
+    private final References references = new References(agentLocator);
     private final ByteBuddy byteBuddy = new ByteBuddy()
             .with(TypeValidation.DISABLED)
             // no added fields, methods or initializers: the result must be valid for retransformation
@@ -52,8 +54,13 @@ final class Weaver implements Target.Advices {
 
     @Override
     public Advice to(String adviceClassName) {
-        return advices.computeIfAbsent(adviceClassName,
-                n -> Advice.to(agentPool.describe(n).resolve(), agentLocator));
+        return advices.computeIfAbsent(adviceClassName, n -> {
+            Advice.WithCustomMapping mapping = Advice.withCustomMapping();
+            for (Advice.OffsetMapping.Factory<?> binding : dev.sessionguard.instrumentation.Targets.bindings()) {
+                mapping = mapping.bind(binding);
+            }
+            return mapping.to(agentPool.describe(n).resolve(), agentLocator);
+        });
     }
 
     /** The woven class file of {@code name}, the classes it refers to found through its class loader. */
@@ -83,7 +90,17 @@ final class Weaver implements Target.Advices {
             }
         }
         try {
-            return target.transform(byteBuddy.redefine(type, locator), this).make().getBytes();
+            java.util.List<String> used = new java.util.ArrayList<>();
+            DynamicType.Builder<?> builder = target.transform(byteBuddy.redefine(type, locator), n -> {
+                used.add(n);
+                return to(n);
+            });
+            // every method, field and type of the library the advice uses, looked up in the class's own loader
+            String missing = references.firstMissing(used, pool);
+            if (missing != null) {
+                throw new Unsupported("the advice uses " + missing + ", which this version does not have (unsupported library version)");
+            }
+            return builder.make().getBytes();
         } catch (TypePool.Resolution.NoSuchTypeException e) {
             throw new Unresolvable("it refers to a type its class loader has no class file for (" + e.getMessage()
                     + "); not a version problem: another agent or a framework may have generated that type");

@@ -271,6 +271,28 @@ public final class Guard {
         SessionBusy.unmark(STATE.get(), session);
     }
 
+    private static final PrivateFields COORDINATOR_OWNER = new PrivateFields("transactionCoordinatorOwner");
+    private static final PrivateFields SESSION_OWNER = new PrivateFields("owner");
+
+    /**
+     * The session that owns a Hibernate transaction coordinator, for versions whose TransactionImpl keeps no
+     * session of its own (5.2): the coordinator's owner is the session's JdbcCoordinatorImpl, whose owner is
+     * the session. Null when that chain is not there; the advice then marks no session busy.
+     */
+    public static Object transactionOwner(Object coordinator) {
+        return SESSION_OWNER.read(COORDINATOR_OWNER.read(coordinator));
+    }
+
+    private static final PrivateFields PERSISTENCE_CONTEXT = new PrivateFields("persistenceContext");
+
+    /**
+     * A Hibernate session's persistence context, read without the open check of getPersistenceContext(), for
+     * versions before getPersistenceContextInternal() (5.2, 5.3); null when the field is not there.
+     */
+    public static Object persistenceContext(Object session) {
+        return PERSISTENCE_CONTEXT.read(session);
+    }
+
     /** Sessions marked busy now (0 when idle): for tests and the report. */
     public static int busySessions() {
         return SessionBusy.marked();

@@ -11,6 +11,16 @@ public final class Targets {
     private Targets() {
     }
 
+    /**
+     * The advice parameter bindings of the agent's own ({@code @TransactionSession}): registered with every
+     * advice, used by those that declare them.
+     */
+    public static net.bytebuddy.asm.Advice.OffsetMapping.Factory<?>[] bindings() {
+        return new net.bytebuddy.asm.Advice.OffsetMapping.Factory<?>[] {
+            dev.sessionguard.instrumentation.hibernate.TransactionSession.BINDING,
+        };
+    }
+
     public static Target[] all() {
         return new Target[] {
             new TransactionInstrumentation(),

@@ -10,7 +10,8 @@ import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
 
 /**
- * Hibernate 5.2 to 7.x {@code TransactionImpl}: rollback() is skipped when the status cannot be rolled
+ * Hibernate 5.2 to 7.x {@code TransactionImpl} (its session bound by {@link TransactionSession}, whatever the
+ * version keeps of it): rollback() is skipped when the status cannot be rolled
  * back and its failures on a dead connection, at shutdown or under an interrupt are swallowed; commit()
  * failures are logged and always reach the caller. Both run behind the interrupt shield; both wait
  * while another thread is inside commit, rollback, close or flush of the same session, then mark it busy
@@ -54,7 +55,7 @@ public final class TransactionInstrumentation implements Target {
     public static final class RollbackAdvice {
         @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
         public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                    @Advice.FieldValue("session") Object session,
+                                    @TransactionSession Object session,
                                     @Advice.Local("sgState") CallState state,
                                     @Advice.Local("sgBusy") boolean busy) {
             state = Guard.enter();
@@ -65,7 +66,7 @@ public final class TransactionInstrumentation implements Target {
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @Advice.FieldValue("session") Object session,
+                                @TransactionSession Object session,
                                 @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
@@ -82,7 +83,7 @@ public final class TransactionInstrumentation implements Target {
     public static final class CommitAdvice {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         public static void enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                 @Advice.FieldValue("session") Object session,
+                                 @TransactionSession Object session,
                                  @Advice.FieldValue("transactionCoordinator") Object coordinator,
                                  @Advice.Local("sgState") CallState state,
                                  @Advice.Local("sgBusy") boolean busy,
@@ -97,7 +98,7 @@ public final class TransactionInstrumentation implements Target {
                 if (status == org.hibernate.resource.transaction.spi.TransactionStatus.MARKED_ROLLBACK) {
                     marked = true;
                     why = "the transaction was marked rollback-only";
-                } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE
+                } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE && session != null
                         && !((org.hibernate.resource.transaction.spi.TransactionCoordinator) coordinator)
                                 .getTransactionCoordinatorBuilder().isJta()
                         && !((org.hibernate.engine.spi.SharedSessionContractImplementor) session)
@@ -113,8 +114,15 @@ public final class TransactionInstrumentation implements Target {
                 try {
                     // what the rollback will lose, where Hibernate knows it: the entities of the session
                     java.util.TreeSet<String> names = new java.util.TreeSet<String>();
-                    for (Object key : ((org.hibernate.engine.spi.SharedSessionContractImplementor) session)
-                            .getPersistenceContextInternal().getEntitiesByKey().keySet()) {
+                    org.hibernate.engine.spi.PersistenceContext context;
+                    try {
+                        // 5.4 on: the context without the session's open check
+                        context = ((org.hibernate.engine.spi.SharedSessionContractImplementor) session).getPersistenceContextInternal();
+                    } catch (NoSuchMethodError older) {
+                        // 5.2, 5.3: getPersistenceContext() checks the session is open, and the session may be closed
+                        context = (org.hibernate.engine.spi.PersistenceContext) Guard.persistenceContext(session);
+                    }
+                    for (Object key : context.getEntitiesByKey().keySet()) {
                         names.add(((org.hibernate.engine.spi.EntityKey) key).getEntityName());
                     }
                     entities = names.isEmpty() ? null : names.toString();
@@ -126,7 +134,7 @@ public final class TransactionInstrumentation implements Target {
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @Advice.FieldValue("session") Object session,
+                                @TransactionSession Object session,
                                 @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Local("sgMarked") boolean marked,

@@ -76,6 +76,9 @@ final class Db {
         return sessionFactory(ds, jpaCompliance, mapped, null);
     }
 
+    /** The orm.xml schema version: 2.2 from Hibernate 5.3 on, 2.1 before (5.2 refuses 2.2). */
+    static final String ORM_XSD = org.hibernate.Version.getVersionString().startsWith("5.2.") ? "2.1" : "2.2";
+
     /**
      * With a connection provider of the scenario's own instead of the data source (s19 holds the factory's
      * close() where the factory is marked closed and its connection provider is being stopped).
@@ -87,7 +90,7 @@ final class Db {
             cfg.getProperties().put("hibernate.connection.provider_class", provider);
         }
         if (mapped) {
-            String ormXml = "<entity-mappings xmlns=\"http://xmlns.jcp.org/xml/ns/persistence/orm\" version=\"2.2\">"
+            String ormXml = "<entity-mappings xmlns=\"http://xmlns.jcp.org/xml/ns/persistence/orm\" version=\"" + Db.ORM_XSD + "\">"
                     + "<entity class=\"" + OrderRow.class.getName() + "\" access=\"FIELD\" metadata-complete=\"true\">"
                     + "<table name=\"" + table + "\"/><attributes><id name=\"id\"/><basic name=\"item\"/></attributes>"
                     + "</entity></entity-mappings>";

@@ -140,7 +140,7 @@ public final class EnversScenario {
     private static SessionFactory factory(Db db, javax.sql.DataSource ds) {
         Configuration cfg = new Configuration();
         // no metadata-complete: Envers reads @Audited from the class
-        String ormXml = "<entity-mappings xmlns=\"http://xmlns.jcp.org/xml/ns/persistence/orm\" version=\"2.2\">"
+        String ormXml = "<entity-mappings xmlns=\"http://xmlns.jcp.org/xml/ns/persistence/orm\" version=\"" + Db.ORM_XSD + "\">"
                 + "<entity class=\"" + AuditedOrder.class.getName() + "\" access=\"FIELD\">"
                 + "<table name=\"" + db.table + "\"/><attributes><id name=\"id\"/><basic name=\"item\"/></attributes>"
                 + "</entity></entity-mappings>";

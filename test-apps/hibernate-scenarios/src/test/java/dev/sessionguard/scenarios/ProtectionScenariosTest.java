@@ -42,6 +42,25 @@ class ProtectionScenariosTest {
                 HIBERNATE, scenario, db, without, with);
     }
 
+    /**
+     * Whether the failure a scenario protects from shows on this Hibernate version without the agent. Where it
+     * does not (older versions check less: 5.2 lets rollback() run on a committed transaction, and its close()
+     * releases the connection after the factory closed), the scenario does not apply: the agent must change
+     * nothing the caller sees ({@code keys} equal without and with it), and the matrix says "does not apply".
+     */
+    private static boolean applies(boolean failsWithout, Outcome[] o, String scenario, String db, String... keys) throws IOException {
+        if (failsWithout) {
+            return true;
+        }
+        StringBuilder seen = new StringBuilder();
+        for (String k : keys) {
+            assertEquals(o[0].get(k), o[1].get(k), k + ": the agent changes nothing where Hibernate " + HIBERNATE + " does not fail: " + o[1]);
+            seen.append(seen.length() == 0 ? "" : "; ").append(k).append(' ').append(o[0].get(k));
+        }
+        matrix(scenario, db, "does not fail on Hibernate " + HIBERNATE + ": " + seen, "the same (does not apply)");
+        return false;
+    }
+
     private static boolean h2(String db) {
         return db.equals("h2");
     }
@@ -70,6 +89,9 @@ class ProtectionScenariosTest {
     @ValueSource(strings = {"h2", "postgres"})
     void rollbackAfterCommit(String db) throws Exception {
         Outcome[] o = both("s2", db);
+        if (!applies(!NONE.equals(o[0].get("caller")), o, "2 rollback after commit", db, "caller", "rows")) {
+            return;
+        }
         assertTrue(o[0].get("caller").startsWith("java.lang.IllegalStateException"), o[0].toString());
         assertEquals("1", o[0].get("rows"), "the commit did succeed, yet the caller was told it failed");
         assertEquals(NONE, o[1].get("caller"));
@@ -125,8 +147,9 @@ class ProtectionScenariosTest {
     @ValueSource(strings = {"h2", "postgres"})
     void defensiveStateChecks(String db) throws Exception {
         Outcome[] o = both("s6", db);
-        for (String k : new String[] {"rollbackWithoutBegin", "rollback2", "close2"}) {
-            assertNotEquals(NONE, o[0].get(k), k + " without the agent");
+        if (!applies(!NONE.equals(o[0].get("rollbackWithoutBegin")) || !NONE.equals(o[0].get("rollback2"))
+                || !NONE.equals(o[0].get("close2")), o, "6 double close/rollback", db, "rollbackWithoutBegin", "rollback2", "close2")) {
+            return;
         }
         for (String k : new String[] {"rollbackWithoutBegin", "rollback1", "rollback2", "close1", "close2"}) {
             assertEquals(NONE, o[1].get(k), k + " with the agent");
@@ -152,7 +175,13 @@ class ProtectionScenariosTest {
     @ValueSource(strings = {"h2", "postgres"})
     void rollbackAfterPoolClosed(String db) throws Exception {
         Outcome[] o = both("s8", db);
-        assertEquals(NONE, o[1].get("cleanup"));
+        if (h2(db) && o[0].get("cleanup").startsWith("java.lang.NullPointerException")) {
+            // Hibernate 5.2 on H2: its rollback after the pool closed fails on its own null connection handle. A
+            // NullPointerException is a programming error, which the policy never swallows: as without the agent
+            assertEquals(o[0].get("cleanup"), o[1].get("cleanup"));
+        } else {
+            assertEquals(NONE, o[1].get("cleanup"));
+        }
         assertEquals("0", o[1].get("rows"));
         if (!h2(db)) {
             assertTrue(o[0].get("cleanup").contains("Unable to rollback"), o[0].toString());
@@ -178,6 +207,9 @@ class ProtectionScenariosTest {
     @ValueSource(strings = {"h2", "postgres"})
     void nestedSessions(String db) throws Exception {
         Outcome[] o = both("s10", db);
+        if (!applies(!NONE.equals(o[0].get("caller")), o, "10 nested sessions", db, "caller", "rows")) {
+            return;
+        }
         assertNotEquals(NONE, o[0].get("caller"), "without the agent the inner finally-rollback breaks the outer unit");
         assertEquals(NONE, o[1].get("caller"));
         assertEquals("3", o[1].get("rows"));
@@ -209,12 +241,15 @@ class ProtectionScenariosTest {
         assertNotEquals(NONE, o[1].get("callers"), "the workers' failed commits still reach them");
         assertTrue(!o[1].get("callers").contains("Unable to rollback"), o[1].toString());
         assertEquals("0", o[1].get("active"), "close() after the factory closed releases the connection (close.released)");
-        assertTrue(o[1].stderr.contains("close.released reason=shutdown at org.hibernate.internal.SessionImpl#close"),
+        // close() after the factory closed: 5.4 on do nothing (the agent releases the connection: close.released);
+        // 5.2 and 5.3 release it and fail on a database closed at shutdown (close.swallowed)
+        assertTrue(o[1].stderr.contains("close.released reason=shutdown at org.hibernate.internal.SessionImpl#close")
+                        || o[1].stderr.contains("close.swallowed reason=shutdown at org.hibernate.internal.SessionImpl#close"),
                 "events during shutdown are logged too: " + Fork.tail(o[1].stderr));
         if (h2(db)) {
             assertNotEquals("0", o[0].get("cleanupEscaped"), "without the agent the cleanup throws at shutdown");
             assertNotEquals("0", o[0].get("active"), "without the agent close() does nothing: connections stay checked out");
-            assertTrue(o[1].event("close.released") >= 1, o[1].toString());
+            assertTrue(o[1].event("close.released") + o[1].event("close.swallowed") >= 1, o[1].toString());
         }
         matrix("12 factory closed at shutdown", db,
                 o[0].get("cleanupEscaped") + " of 4 cleanups threw (" + o[0].get("cleanup") + "); workers saw " + o[0].get("callers") + "; connections left " + o[0].get("active"),
@@ -252,6 +287,9 @@ class ProtectionScenariosTest {
     @ValueSource(strings = {"h2", "postgres"})
     void factoryClosedSessionOnlyClosed(String db) throws Exception {
         Outcome[] o = both("s15", db);
+        if (!applies(!"0".equals(o[0].get("active")), o, "15 factory closed, close() only", db, "cleanup", "active", "rowFree", "rows")) {
+            return;
+        }
         assertEquals("1", o[0].get("active"), "without the agent close() does nothing: the connection stays checked out");
         assertTrue(o[0].get("rowFree").startsWith("no"), "without the agent the row lock stays held: " + o[0]);
         assertEquals(NONE, o[1].get("cleanup"));
@@ -348,6 +386,11 @@ class ProtectionScenariosTest {
     @ValueSource(strings = {"h2", "postgres"})
     void silentRollback(String db) throws Exception {
         Outcome[] o = both("s18", db);
+        // 5.2 throws from commit() on a rollback-only transaction: nothing is acknowledged, nothing lost
+        if (!applies("true".equals(o[0].get("acknowledged")), o, "18 silent rollback", db, "caller", "acknowledged", "rows")) {
+            assertEquals(0, o[1].event("commit.silentRollback"), o[1].toString());
+            return;
+        }
         assertEquals("true", o[0].get("acknowledged"), o[0].toString());
         assertEquals("0", o[0].get("rows"), "without the agent the acknowledged order is not in the database");
         // default: the caller sees what it saw without the agent, and the loss is logged at ERROR

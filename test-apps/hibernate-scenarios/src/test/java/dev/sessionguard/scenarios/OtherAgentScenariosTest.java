@@ -64,7 +64,7 @@ class OtherAgentScenariosTest {
             assertEquals(0, o.exitCode, () -> order + ": " + Fork.tail(o.stderr));
             assertEquals(reference.get(key), o.get(key), order + ": what the caller sees is what it sees without OpenTelemetry");
             assertEquals(reference.get("rows"), o.get("rows"), order);
-            assertEquals(Collections.emptyList(), problems(o), order + ": no broken class, nothing left uninstrumented");
+            assertEquals(Collections.emptyList(), o.brokenOrUninstrumented(), order + ": no broken class, nothing left uninstrumented");
             assertTrue(spans(o) > 0, () -> order + ": OpenTelemetry's JDBC spans are still written");
             for (String woven : WOVEN) {
                 assertTrue(o.report.contains("\"" + woven + "\""), () -> order + ": " + woven + " is woven; report: " + o.report);
@@ -88,16 +88,6 @@ class OtherAgentScenariosTest {
         return n;
     }
 
-    static List<String> problems(Outcome o) {
-        List<String> lines = new ArrayList<>();
-        for (String line : (o.stdout + "\n" + o.stderr).split("\n")) {
-            if (line.contains("VerifyError") || line.contains("LinkageError") || line.contains("ClassFormatError")
-                    || line.contains("IncompatibleClassChangeError") || line.contains("uninstrumented")) {
-                lines.add(line);
-            }
-        }
-        return lines;
-    }
 
     static String events(Outcome o) {
         List<String> names = new ArrayList<>();

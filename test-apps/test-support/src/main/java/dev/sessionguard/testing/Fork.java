@@ -133,6 +133,21 @@ public final class Fork {
         }
 
         /**
+         * Broken or duplicate classes (VerifyError, LinkageError and kin), and any class SessionGuard left
+         * uninstrumented, in the run's output: beside another agent, the list must be empty.
+         */
+        public List<String> brokenOrUninstrumented() {
+            List<String> lines = new ArrayList<>();
+            for (String line : (stdout + "\n" + stderr).split("\n")) {
+                if (line.contains("VerifyError") || line.contains("LinkageError") || line.contains("ClassFormatError")
+                        || line.contains("IncompatibleClassChangeError") || line.contains("uninstrumented")) {
+                    lines.add(line);
+                }
+            }
+            return lines;
+        }
+
+        /**
          * Log lines the agent wrote at WARN or above (JUL prints "WARNING:", SLF4J simple prints "WARN sessionguard",
          * the agent's own lines during premain go to stderr as "[sessionguard] WARN").
          */

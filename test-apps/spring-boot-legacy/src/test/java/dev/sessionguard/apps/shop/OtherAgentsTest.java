@@ -75,17 +75,6 @@ class OtherAgentsTest {
         return n;
     }
 
-    /** Broken or duplicate classes, and any class SessionGuard left alone, in either agent's output. */
-    static List<String> problems(Outcome o) {
-        List<String> lines = new ArrayList<>();
-        for (String line : (o.stdout + "\n" + o.stderr).split("\n")) {
-            if (line.contains("VerifyError") || line.contains("LinkageError") || line.contains("ClassFormatError")
-                    || line.contains("IncompatibleClassChangeError") || line.contains("uninstrumented")) {
-                lines.add(line);
-            }
-        }
-        return lines;
-    }
 
     static final String[] WOVEN = {
         "org.postgresql.jdbc.PgConnection#commit", "org.postgresql.jdbc.PgConnection#rollback",
@@ -120,7 +109,7 @@ class OtherAgentsTest {
             Outcome o = with[i];
             String order = orders[i];
             AppStorms.assertProtected(o);
-            assertEquals(Collections.emptyList(), problems(o), order + ": no broken class, nothing left uninstrumented");
+            assertEquals(Collections.emptyList(), o.brokenOrUninstrumented(), order + ": no broken class, nothing left uninstrumented");
             assertTrue(jdbcSpans(agent, o) > 0, () -> order + ": " + agent + "'s JDBC spans are still written");
             assertTrue(o.event("rollback.swallowed") > 0, () -> order + ": SessionGuard guarded the killed connections' rollbacks: " + o.events);
             for (String woven : WOVEN) {

@@ -56,8 +56,10 @@ public final class TransactionInstrumentation implements Target {
         @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
         public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                     @TransactionSession Object session,
+                                    @Advice.Local("sgSession") Object kept,
                                     @Advice.Local("sgState") CallState state,
                                     @Advice.Local("sgBusy") boolean busy) {
+            kept = session; // for the exit advice: the session is found once per call (by reflection on 5.2)
             state = Guard.enter();
             // another thread inside commit/rollback/close/flush of this session: wait for it, then read the status
             busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.ROLLBACK);
@@ -66,7 +68,7 @@ public final class TransactionInstrumentation implements Target {
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @TransactionSession Object session,
+                                @Advice.Local("sgSession") Object session,
                                 @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
@@ -85,11 +87,13 @@ public final class TransactionInstrumentation implements Target {
         public static void enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                  @TransactionSession Object session,
                                  @Advice.FieldValue("transactionCoordinator") Object coordinator,
+                                 @Advice.Local("sgSession") Object kept,
                                  @Advice.Local("sgState") CallState state,
                                  @Advice.Local("sgBusy") boolean busy,
                                  @Advice.Local("sgMarked") boolean marked,
                                  @Advice.Local("sgWhy") String why,
                                  @Advice.Local("sgEntities") String entities) {
+            kept = session; // for the exit advice: the session is found once per call (by reflection on 5.2)
             state = Guard.enter();
             // a rollback or close of this session in progress on another thread: wait for it
             busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.COMMIT);
@@ -134,7 +138,7 @@ public final class TransactionInstrumentation implements Target {
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @TransactionSession Object session,
+                                @Advice.Local("sgSession") Object session,
                                 @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
                                 @Advice.Local("sgMarked") boolean marked,

@@ -55,6 +55,11 @@ public final class Scan {
     private final Map<String, String> archiveLibrary = new HashMap<>();
     /** Every class file seen, for the weaving of the targets (their superclasses). */
     private final Map<String, byte[]> classes = new HashMap<>();
+    /**
+     * The class files of each archive: a class is woven against its own archive's classes first, so that several
+     * versions of one library scanned together (the build's prewoven set) never lend each other a superclass.
+     */
+    private final Map<String, Map<String, byte[]>> archiveClasses = new HashMap<>();
     private final Map<String, String> libraries = new TreeMap<>();
     private final PrintStream err;
     private int archives;
@@ -220,6 +225,7 @@ public final class Scan {
     private void classFile(String archive, String library, String entry, byte[] bytes) {
         String internal = entry.substring(0, entry.length() - ".class".length());
         classes.put(internal.replace('/', '.'), bytes);
+        archiveClasses.computeIfAbsent(archive, a -> new HashMap<>()).put(internal.replace('/', '.'), bytes);
         Target t = targets.get(entry);
         if (t == null && !internal.startsWith("META-INF/") && !ConnectionMatcher.skipped(internal)) {
             ClassHeader h = ClassHeader.read(bytes, true);
@@ -266,6 +272,10 @@ public final class Scan {
         }
         ClassFileLocator all = new ClassFileLocator.Compound(new ClassFileLocator.Simple(classes),
                 ClassFileLocator.ForClassLoader.ofSystemLoader());
+        Map<String, ClassFileLocator> byArchive = new HashMap<>();
+        for (Map.Entry<String, Map<String, byte[]>> e : archiveClasses.entrySet()) {
+            byArchive.put(e.getKey(), new ClassFileLocator.Compound(new ClassFileLocator.Simple(e.getValue()), all));
+        }
         Weaver weaver = new Weaver();
         int woven = 0;
         int left = 0;
@@ -277,7 +287,7 @@ public final class Scan {
             String lib = f.target.library() == null ? null : f.archive + "|" + f.target.library();
             if (lib != null) {
                 try {
-                    weaver.weave(f.target, f.className, f.bytes, all);
+                    weaver.weave(f.target, f.className, f.bytes, byArchive.get(f.archive));
                 } catch (Weaver.Unsupported u) {
                     unfit.add(f.className);
                     refusedLibraries.putIfAbsent(lib, f.className.substring(f.className.lastIndexOf('.') + 1)
@@ -303,7 +313,7 @@ public final class Scan {
                 continue;
             }
             try {
-                byte[] bytes = weaver.weave(f.target, f.className, f.bytes, all);
+                byte[] bytes = weaver.weave(f.target, f.className, f.bytes, byArchive.get(f.archive));
                 if (write != null) {
                     File file = keyed ? new File(write, WovenCache.key(f.className, f.bytes))
                             : new File(write, f.className.replace('.', '/') + ".class");

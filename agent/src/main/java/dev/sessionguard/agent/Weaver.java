@@ -74,6 +74,23 @@ final class Weaver implements Target.Advices {
      * superclasses for the fields the advice reads).
      */
     byte[] weave(Target target, String name, byte[] bytes, ClassFileLocator dependencies) throws Unsupported, Unresolvable {
+        try {
+            return weaveWith(target, name, bytes, dependencies);
+        } catch (Unsupported newest) {
+            // the advice for older versions of the same classes, if there is one (Target.older())
+            Target older = target.older();
+            if (older == null) {
+                throw newest;
+            }
+            try {
+                return weave(older, name, bytes, dependencies);
+            } catch (Unsupported also) {
+                throw new Unsupported(newest.getMessage() + "; nor does the advice for older versions: " + also.getMessage());
+            }
+        }
+    }
+
+    private byte[] weaveWith(Target target, String name, byte[] bytes, ClassFileLocator dependencies) throws Unsupported, Unresolvable {
         ClassFileLocator locator = new ClassFileLocator.Compound(ClassFileLocator.Simple.of(name, bytes),
                 new GeneratedInterfaces(dependencies, new ClassReader(bytes).getInterfaces()));
         TypePool pool = TypePool.Default.of(locator);

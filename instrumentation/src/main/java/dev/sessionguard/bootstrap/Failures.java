@@ -141,12 +141,20 @@ final class Failures {
         try {
             // through a public interface that declares it (java.sql.Connection): no access check on the
             // implementation class, which may be package-private or in a module
-            Method m = isClosedOf(self.getClass());
+            Method m = IS_CLOSED.get(self.getClass());
             return m != null && !((Boolean) m.invoke(self));
         } catch (Throwable t) {
             return false;
         }
     }
+
+    /** The isClosed() of each class, looked up once (a close failure can come in storms); null when none. */
+    private static final ClassValue<Method> IS_CLOSED = new ClassValue<Method>() {
+        @Override
+        protected Method computeValue(Class<?> type) {
+            return isClosedOf(type);
+        }
+    };
 
     private static Method isClosedOf(Class<?> type) {
         for (Class<?> c = type; c != null; c = c.getSuperclass()) {

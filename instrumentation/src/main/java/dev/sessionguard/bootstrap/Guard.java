@@ -276,18 +276,38 @@ public final class Guard {
 
     /**
      * The session that owns a Hibernate transaction coordinator, for versions whose TransactionImpl keeps no
-     * session of its own (5.2): the coordinator's owner is the session's JdbcCoordinatorImpl, whose owner is
+     * session of its own (5.0 to 5.2): the coordinator's owner is the session's JdbcCoordinatorImpl, whose owner is
      * the session. Null when that chain is not there; the advice then marks no session busy.
      */
     public static Object transactionOwner(Object coordinator) {
         return SESSION_OWNER.read(COORDINATOR_OWNER.read(coordinator));
     }
 
+    /**
+     * Whether a Hibernate 5.0/5.1 transaction coordinator is Hibernate's own JDBC (resource-local) one, told by
+     * its class, as the advice cannot name the coordinator type of those versions (it moved in 5.2). Anything
+     * else (JTA, a coordinator of a framework's) is not: the commit checks that need JDBC are skipped.
+     */
+    public static boolean jdbcResourceLocal(Object coordinator) {
+        return coordinator != null && "org.hibernate.resource.transaction.backend.jdbc.internal.JdbcResourceLocalTransactionCoordinatorImpl"
+                .equals(coordinator.getClass().getName());
+    }
+
+    private static final PrivateFields SESSION_CLOSED = new PrivateFields("closed");
+
+    /**
+     * A Hibernate 5.0/5.1 session's own closed flag, private to its superclass, whose isClosed() is also true
+     * once the factory is closed; false when the field is not there.
+     */
+    public static boolean sessionClosed(Object session) {
+        return Boolean.TRUE.equals(SESSION_CLOSED.read(session));
+    }
+
     private static final PrivateFields PERSISTENCE_CONTEXT = new PrivateFields("persistenceContext");
 
     /**
      * A Hibernate session's persistence context, read without the open check of getPersistenceContext(), for
-     * versions before getPersistenceContextInternal() (5.2, 5.3); null when the field is not there.
+     * versions before getPersistenceContextInternal() (5.0 to 5.3); null when the field is not there.
      */
     public static Object persistenceContext(Object session) {
         return PERSISTENCE_CONTEXT.read(session);

@@ -34,6 +34,15 @@ public interface Target {
         return null;
     }
 
+    /**
+     * The advice for the versions before the ones this target fits (the same classes, other internals:
+     * Hibernate 5.0 and 5.1), tried when this one does not fit; null when there is none. Per-version advice
+     * is a chain newest first, and a class is woven by the first that fits (docs/weaving.md, "Hibernate versions").
+     */
+    default Target older() {
+        return null;
+    }
+
     /** Binds each method to its advice. */
     DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices);
 

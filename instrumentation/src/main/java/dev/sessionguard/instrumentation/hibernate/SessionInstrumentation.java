@@ -21,31 +21,16 @@ import net.bytebuddy.dynamic.DynamicType;
  * <p>The session's own {@code closed} field is read rather than {@code isClosed()}, which is also true
  * once the factory is closed: that case still holds a connection and is not "already closed".
  */
-public final class SessionInstrumentation implements Target {
+public final class SessionInstrumentation extends HibernateTarget {
 
-    @Override
-    public String group() {
-        return "hibernate";
+    public SessionInstrumentation() {
+        super(HibernateApi.SESSION, HibernateApi.REQUIRED_TYPES, "close", "flush");
     }
 
+    /** Hibernate 5.0 and 5.1: the same classes, other internals. */
     @Override
-    public String library() {
-        return HibernateApi.LIBRARY;
-    }
-
-    @Override
-    public String[] typeNames() {
-        return new String[] {"org.hibernate.internal.SessionImpl"};
-    }
-
-    @Override
-    public String[] methodNames() {
-        return new String[] {"close", "flush"};
-    }
-
-    @Override
-    public String[] requiredTypes() {
-        return HibernateApi.REQUIRED_TYPES.clone();
+    public Target older() {
+        return new Session50Instrumentation();
     }
 
     @Override

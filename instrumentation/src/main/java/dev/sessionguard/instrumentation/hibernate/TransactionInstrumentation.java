@@ -18,31 +18,16 @@ import net.bytebuddy.dynamic.DynamicType;
  * themselves, so calls from two threads on one session run one after the other (bounded by closeWaitMs). A commit() that begins on a transaction marked
  * rollback-only and returns normally rolled the work back silently: commit.silentRollback.
  */
-public final class TransactionInstrumentation implements Target {
+public final class TransactionInstrumentation extends HibernateTarget {
 
-    @Override
-    public String group() {
-        return "hibernate";
+    public TransactionInstrumentation() {
+        super(HibernateApi.TRANSACTION, HibernateApi.REQUIRED_TYPES, "rollback", "commit");
     }
 
+    /** Hibernate 5.0 and 5.1: the same classes, other internals. */
     @Override
-    public String library() {
-        return HibernateApi.LIBRARY;
-    }
-
-    @Override
-    public String[] typeNames() {
-        return new String[] {"org.hibernate.engine.transaction.internal.TransactionImpl"};
-    }
-
-    @Override
-    public String[] methodNames() {
-        return new String[] {"rollback", "commit"};
-    }
-
-    @Override
-    public String[] requiredTypes() {
-        return HibernateApi.REQUIRED_TYPES.clone();
+    public Target older() {
+        return new Transaction50Instrumentation();
     }
 
     @Override

@@ -379,7 +379,7 @@ public final class Cancellations {
                         here.countDown();
                         awaitUninterruptibly(sent);
                     }
-                    s.createNativeQuery("select count(*) from " + db.table).getSingleResult();
+                    Hib.single(s, "select count(*) from " + db.table);
                 }
             };
             Future<?> f = executor.submit(cancel ? cancelled("random-" + i, work) : order(work));

@@ -463,7 +463,7 @@ public final class Concurrency {
                         acked.add(id);
                         phaser.arriveAndAwaitAdvance(); // 3: committed
                     } finally {
-                        if (tx.isActive()) {
+                        if (Hib.active(tx)) {
                             cleanup(tx::rollback);
                         }
                         cleanup(s::close);
@@ -488,7 +488,7 @@ public final class Concurrency {
                         }
                         tx.commit();
                     } finally {
-                        if (tx.isActive()) {
+                        if (Hib.active(tx)) {
                             cleanup(tx::rollback);
                         }
                         cleanup(s::close);
@@ -509,8 +509,7 @@ public final class Concurrency {
     }
 
     private long count(Session s, long id) {
-        return ((Number) s.createNativeQuery("select count(*) from " + db.table + " where id = " + id)
-                .getSingleResult()).longValue();
+        return ((Number) Hib.single(s, "select count(*) from " + db.table + " where id = " + id)).longValue();
     }
 
     // ------------------------------------------------------------------ 5 timeouts during cleanup
@@ -538,16 +537,16 @@ public final class Concurrency {
             holder.setAutoCommit(false);
             st.executeUpdate("update " + db.table + " set item = 'held' where id = " + locked);
             callers.put("lockTimeout", work(sf, s -> {
-                s.createNativeQuery("set local lock_timeout = '200ms'").executeUpdate();
-                s.createNativeQuery("update " + db.table + " set item = 'mine' where id = " + locked).executeUpdate();
+                Hib.update(s, "set local lock_timeout = '200ms'");
+                Hib.update(s, "update " + db.table + " set item = 'mine' where id = " + locked);
             }));
             holder.rollback();
         }
         callers.put("statementTimeout", work(sf, s -> {
-            s.createNativeQuery("set local statement_timeout = '200ms'").executeUpdate();
-            s.createNativeQuery("select 1 from pg_sleep(5)").getSingleResult();
+            Hib.update(s, "set local statement_timeout = '200ms'");
+            Hib.single(s, "select 1 from pg_sleep(5)");
         }));
-        callers.put("socketTimeout", work(sfShort, s -> s.createNativeQuery("select 1 from pg_sleep(3)").getSingleResult()));
+        callers.put("socketTimeout", work(sfShort, s -> Hib.single(s, "select 1 from pg_sleep(3)")));
         sf.close();
         sfShort.close();
         seen.put("callers", callers.toString());
@@ -794,7 +793,7 @@ public final class Concurrency {
     }
 
     private void terminateOwnBackend(Session s) {
-        long pid = ((Number) s.createNativeQuery("select pg_backend_pid()").getSingleResult()).longValue();
+        long pid = ((Number) Hib.single(s, "select pg_backend_pid()")).longValue();
         try (Connection c = db.direct(); Statement st = c.createStatement()) {
             st.execute("select pg_terminate_backend(" + pid + ")");
         } catch (Exception e) {
@@ -875,7 +874,7 @@ public final class Concurrency {
             long id = ids.incrementAndGet();
             db.insert(s, id);
             long backend = db.kind.equals("postgres")
-                    ? ((Number) s.createNativeQuery("select pg_backend_pid()").getSingleResult()).longValue() : -1;
+                    ? ((Number) Hib.single(s, "select pg_backend_pid()")).longValue() : -1;
             List<String> threw = new ArrayList<>();
             int activeBeforePool = -1;
             for (String step : order.split(",")) {

@@ -76,8 +76,8 @@ final class Db {
         return sessionFactory(ds, jpaCompliance, mapped, null);
     }
 
-    /** The orm.xml schema version: 2.2 from Hibernate 5.3 on, 2.1 before (5.2 refuses 2.2). */
-    static final String ORM_XSD = org.hibernate.Version.getVersionString().startsWith("5.2.") ? "2.1" : "2.2";
+    /** The orm.xml schema version: 2.2 from Hibernate 5.3 on, 2.1 before (5.0 to 5.2 refuse 2.2). */
+    static final String ORM_XSD = org.hibernate.Version.getVersionString().matches("5\\.[012]\\..*") ? "2.1" : "2.2";
 
     /**
      * With a connection provider of the scenario's own instead of the data source (s19 holds the factory's
@@ -139,8 +139,7 @@ final class Db {
     }
 
     void insert(Session s, long id) {
-        s.createNativeQuery("insert into " + table + " (id, item) values (" + id + ", 'order-" + id + "')")
-                .executeUpdate();
+        Hib.update(s, "insert into " + table + " (id, item) values (" + id + ", 'order-" + id + "')");
     }
 
     /**

@@ -38,7 +38,7 @@ public final class EnversScenario {
         AtomicReference<String> held = new AtomicReference<>("not held");
         AtomicReference<String> closeSaw = new AtomicReference<>("not run");
         Session s = sf.openSession();
-        s.setHibernateFlushMode(FlushMode.MANUAL);
+        Hib.manualFlush(s);
         Transaction tx = s.beginTransaction();
         s.persist(new AuditedOrder(1));
         s.flush(); // the insert, and Envers' audit work queued for the commit

@@ -376,7 +376,7 @@ public final class Scenarios {
         }
         try (Session s = sf.openSession()) {
             Transaction tx = s.beginTransaction();
-            Object n = s.createNativeQuery("select count(*) from " + db.table).getSingleResult();
+            Object n = Hib.single(s, "select count(*) from " + db.table);
             tx.commit();
             trace.add("count " + n);
             trace.add("status " + tx.getStatus());
@@ -577,9 +577,9 @@ public final class Scenarios {
         }
         Session s = sf.openSession();
         s.beginTransaction();
-        s.createNativeQuery("update " + db.table + " set item = 'reserved' where id = 1").executeUpdate();
+        Hib.update(s, "update " + db.table + " set item = 'reserved' where id = 1");
         long backend = db.kind.equals("postgres")
-                ? ((Number) s.createNativeQuery("select pg_backend_pid()").getSingleResult()).longValue() : -1;
+                ? ((Number) Hib.single(s, "select pg_backend_pid()")).longValue() : -1;
         result.put("locksBefore", String.valueOf(db.locksOf(backend)));
         sf.close();
         try {
@@ -856,7 +856,7 @@ public final class Scenarios {
         String cleanup = "none";
         try {
             try {
-                s.createNativeQuery("select 1 from pg_advisory_xact_lock(" + lock + ")").getSingleResult();
+                Hib.single(s, "select 1 from pg_advisory_xact_lock(" + lock + ")");
                 db.insert(s, 2);
                 tx.commit();
             } catch (RuntimeException e) {

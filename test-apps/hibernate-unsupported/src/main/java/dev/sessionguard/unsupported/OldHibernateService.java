@@ -8,7 +8,8 @@ import org.hibernate.Transaction;
 import org.hibernate.cfg.Configuration;
 
 /**
- * A legacy service on Hibernate 5.1 (and 5.2, the test swaps its jar in): commits an order, then its finally block rolls back and closes again
+ * A legacy service on Hibernate 5.1 (and 4.3 and 5.2, the test swaps their jars in; Session.close() returns the
+ * connection on 4.3, so it is called by name): commits an order, then its finally block rolls back and closes again
  * (the cleanup bug). Prints what it saw as key=value lines for the test to compare with and without the agent.
  */
 public final class OldHibernateService {
@@ -46,9 +47,9 @@ public final class OldHibernateService {
         });
         tx.commit();
         System.out.println("RESULT commit=ok");
-        s.close();
+        close(s);
         System.out.println("RESULT cleanupRollback=" + attempt(tx::rollback));
-        System.out.println("RESULT cleanupClose=" + attempt(s::close));
+        System.out.println("RESULT cleanupClose=" + attempt(() -> close(s)));
         Session check = sf.openSession();
         check.doWork(c -> {
             try (java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("select count(*) from orders")) {
@@ -56,8 +57,20 @@ public final class OldHibernateService {
                 System.out.println("RESULT rows=" + rs.getLong(1));
             }
         });
-        check.close();
+        close(check);
         sf.close();
+    }
+
+    /** Session.close(), whichever its return type (void from 5.0 on, the Connection on 4.x). */
+    private static void close(Session s) {
+        try {
+            s.getClass().getMethod("close").invoke(s);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            Throwable t = e.getCause();
+            throw t instanceof RuntimeException ? (RuntimeException) t : new IllegalStateException(t);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String attempt(Runnable r) {

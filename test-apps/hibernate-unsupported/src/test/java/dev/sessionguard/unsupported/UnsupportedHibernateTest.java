@@ -12,53 +12,62 @@ import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 
 /**
- * Per-version gating at run time: a service on Hibernate 5.1 (before the 5.2 API the advice uses) with the
- * agent. Hibernate is left as it is, one WARN line per class saying why; the H2 driver below it is still
- * guarded; the service sees exactly what it sees without the agent and ends normally.
+ * Per-version gating at run time, on one legacy service whose Hibernate jar is swapped: 4.3 (its own transaction
+ * classes, before the 5.0 API the oldest advice uses) is left as it is, one WARN line per class saying why, the
+ * H2 driver below it still guarded, the service seeing exactly what it sees without the agent. 5.1 (the older
+ * advice, Session50/Transaction50Instrumentation) and 5.2 (no TransactionImpl.session) are woven whole.
  */
 class UnsupportedHibernateTest {
 
     static final String MAIN = "dev.sessionguard.unsupported.OldHibernateService";
 
+    /** The module's class path with its Hibernate 5.1 jar replaced by the one in {@code dir}. */
+    private static String withHibernate(String dir, String prefix) throws java.io.IOException {
+        String cp = Fork.classpath();
+        java.io.File[] jars = new java.io.File(dir).listFiles((d, n) -> n.startsWith(prefix));
+        assertTrue(jars != null && jars.length == 1, dir + " holds the " + prefix + " jar (mvn generate-resources)");
+        String swapped = cp.replaceAll("[^" + java.io.File.pathSeparator + "]*hibernate-core-5\\.1\\.[^" + java.io.File.pathSeparator + "]*\\.jar",
+                java.util.regex.Matcher.quoteReplacement(jars[0].getAbsolutePath()));
+        assertFalse(swapped.equals(cp), "the 5.1 jar was swapped out");
+        return swapped;
+    }
+
     @Test
-    void hibernate51IsLeftAloneWithOneLinePerClassAndTheServiceRunsAsWithout() throws Exception {
-        Outcome plain = Fork.run(Fork.JAVA_HOME, Fork.classpath(), MAIN, new String[0], false, "");
-        Outcome agent = Fork.run(Fork.JAVA_HOME, Fork.classpath(), MAIN, new String[0], true, "");
+    void hibernate43IsLeftAloneWithOneLinePerClassAndTheServiceRunsAsWithout() throws Exception {
+        String cp = withHibernate("target/hibernate-versions/4.3", "hibernate-core-4.3.");
+        Outcome plain = Fork.run(Fork.JAVA_HOME, cp, MAIN, new String[] {"4.3"}, false, "");
+        Outcome agent = Fork.run(Fork.JAVA_HOME, cp, MAIN, new String[] {"4.3"}, true, "");
         assertEquals(0, plain.exitCode, plain.stderr);
         assertEquals(0, agent.exitCode, agent.stderr);
         assertEquals(plain.result, agent.result, "the service sees what it sees without the agent");
         assertEquals("1", agent.get("rows"));
-        String need = " uninstrumented: the advice needs org.hibernate.engine.spi.SharedSessionContractImplementor,"
-                + " which this version does not have (unsupported library version)";
-        leftAloneDriverGuarded(agent, "left org.hibernate.internal.SessionImpl" + need,
-                "left org.hibernate.engine.transaction.internal.TransactionImpl" + need);
+        // 4.3 has no TransactionImpl (its transactions are JdbcTransaction and JtaTransaction): one class, one line
+        leftAloneDriverGuarded(agent, "left org.hibernate.internal.SessionImpl uninstrumented: the advice needs"
+                + " org.hibernate.engine.spi.SharedSessionContractImplementor, which this version does not have (unsupported"
+                + " library version); nor does the advice for older versions: the advice needs"
+                + " org.hibernate.resource.transaction.TransactionCoordinator, which this version does not have (unsupported library version)");
         Matrix.row("gating-matrix.md", "library | without the agent | with the agent",
-                "Hibernate 5.1.17.Final (unsupported)", plain.result.toString(),
+                "Hibernate 4.3.11.Final (unsupported)", plain.result.toString(),
                 plain.result.equals(agent.result) ? "identical; Hibernate left alone (1 WARN per class), H2 JdbcConnection guarded" : agent.result.toString());
     }
 
     /**
-     * Hibernate 5.2.18, whose TransactionImpl keeps no field "session" (5.3 added it): until the advice bound the
-     * session per version (TransactionSession), TransactionImpl did not fit and the library was left alone whole.
-     * Now both classes are woven, with no WARN line, and the service's cleanup (a rollback and a close after
-     * commit and close) no longer throws; the row and the driver are as without the agent. The protection
-     * scenarios on 5.2 run in ../hibernate-5.2.
+     * Hibernate 5.1.17 (the advice for 5.0 and 5.1) and 5.2.18 (whose TransactionImpl keeps no field "session"; 5.3
+     * added it): both classes are woven, with no WARN line, and the service's cleanup (a rollback and a close after
+     * commit and close) no longer throws; the row and the driver are as without the agent. The protection scenarios
+     * on these versions run in ../hibernate-5.1 and ../hibernate-5.2.
      */
-    @Test
-    void hibernate52IsWovenWhole() throws Exception {
-        String cp = Fork.classpath();
-        java.io.File[] jars = new java.io.File("target/hibernate-5.2").listFiles((d, n) -> n.startsWith("hibernate-core-5.2."));
-        assertTrue(jars != null && jars.length == 1, "target/hibernate-5.2 holds the 5.2 jar (mvn generate-resources)");
-        String swapped = cp.replaceAll("[^" + java.io.File.pathSeparator + "]*hibernate-core-5\\.1\\.[^" + java.io.File.pathSeparator + "]*\\.jar",
-                java.util.regex.Matcher.quoteReplacement(jars[0].getAbsolutePath()));
-        assertFalse(swapped.equals(cp), "the 5.1 jar was swapped out");
-        Outcome plain = Fork.run(Fork.JAVA_HOME, swapped, MAIN, new String[] {"5.2"}, false, "");
-        Outcome agent = Fork.run(Fork.JAVA_HOME, swapped, MAIN, new String[] {"5.2"}, true, "");
+    @org.junit.jupiter.params.ParameterizedTest(name = "Hibernate {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"5.1", "5.2"})
+    void isWovenWhole(String version) throws Exception {
+        String cp = "5.1".equals(version) ? Fork.classpath() : withHibernate("target/hibernate-5.2", "hibernate-core-5.2.");
+        Outcome plain = Fork.run(Fork.JAVA_HOME, cp, MAIN, new String[] {version}, false, "");
+        Outcome agent = Fork.run(Fork.JAVA_HOME, cp, MAIN, new String[] {version}, true, "");
         assertEquals(0, plain.exitCode, plain.stderr);
         assertEquals(0, agent.exitCode, agent.stderr);
         assertEquals("1", plain.get("rows"));
         assertEquals("1", agent.get("rows"));
-        assertFalse("none".equals(plain.get("cleanupRollback")), "without the agent 5.2's rollback after close throws: " + plain.result);
+        assertFalse("none".equals(plain.get("cleanupRollback")), "without the agent " + version + "'s rollback after close throws: " + plain.result);
         assertEquals("none", agent.get("cleanupRollback"), agent.stderr);
         assertEquals("none", agent.get("cleanupClose"), agent.stderr);
         assertFalse(agent.stderr.contains("uninstrumented"), agent.stderr);
@@ -69,8 +78,8 @@ class UnsupportedHibernateTest {
             assertTrue(report.contains("\"" + m + "\""), m + " woven: " + report);
         }
         Matrix.row("gating-matrix.md", "library | without the agent | with the agent",
-                "Hibernate 5.2.18.Final (no TransactionImpl.session)", plain.result.toString(),
-                "woven whole (SessionImpl and TransactionImpl, no WARN); " + agent.result);
+                "5.1".equals(version) ? "Hibernate 5.1.17.Final (the 5.0/5.1 advice)" : "Hibernate 5.2.18.Final (no TransactionImpl.session)",
+                plain.result.toString(), "woven whole (SessionImpl and TransactionImpl, no WARN); " + agent.result);
     }
 
     /** Each line once in the agent's log; nothing of Hibernate in its report, the H2 driver below in it. */

@@ -185,20 +185,35 @@ final class GuardTransformer implements ClassFileTransformer {
                 return known.isEmpty() ? null : known;
             }
         }
-        String verdict = "";
+        // the library's classes by part (a target without a part is a part of its own): each part needs one
+        // class that is there, and every class that is there must fit
+        Map<String, java.util.List<String>> parts = new java.util.TreeMap<>();
         for (Target other : new java.util.LinkedHashSet<>(byInternalName.values())) {
             if (!target.library().equals(other.library())) {
                 continue;
             }
             for (String companion : other.typeNames()) {
-                if (companion.equals(name)) {
+                String part = other.part() != null ? other.part() : companion;
+                parts.computeIfAbsent(part, k -> new java.util.ArrayList<>()).add(companion);
+            }
+        }
+        String verdict = "";
+        for (java.util.List<String> classes : parts.values()) {
+            boolean present = false;
+            for (String companion : classes) {
+                String why = companion.equals(name) ? null
+                        : fits(byInternalName.get(companion.replace('.', '/')), companion, loader);
+                if (why == MISSING) {
                     continue;
                 }
-                String why = fits(other, companion, loader);
+                present = true;
                 if (why != null) {
                     verdict = why;
                     break;
                 }
+            }
+            if (verdict.isEmpty() && !present) {
+                verdict = "this version has no " + String.join(" and no ", classes) + " (unsupported library version)";
             }
             if (!verdict.isEmpty()) {
                 break;
@@ -210,7 +225,13 @@ final class GuardTransformer implements ClassFileTransformer {
         return verdict.isEmpty() ? null : verdict;
     }
 
-    /** Why {@code className}, as {@code loader} has it, does not fit {@code target}'s advice, or null when it does. */
+    /** What {@link #fits} says of a class the class loader does not have. */
+    private static final String MISSING = new String("missing");
+
+    /**
+     * Why {@code className}, as {@code loader} has it, does not fit {@code target}'s advice, null when it does, or
+     * {@link #MISSING} when the loader has no such class.
+     */
     private String fits(Target target, String className, ClassLoader loader) {
         String simple = className.substring(className.lastIndexOf('.') + 1);
         byte[] bytes;
@@ -220,7 +241,7 @@ final class GuardTransformer implements ClassFileTransformer {
             return null; // unreadable: no verdict against the library
         }
         if (bytes == null) {
-            return "this version has no " + className + " (unsupported library version)";
+            return MISSING;
         }
         String key = WovenCache.key(className, bytes);
         if (shipped && Shipped.get(key) != null) {

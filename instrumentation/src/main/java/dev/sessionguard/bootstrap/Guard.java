@@ -274,13 +274,44 @@ public final class Guard {
     private static final PrivateFields COORDINATOR_OWNER = new PrivateFields("transactionCoordinatorOwner");
     private static final PrivateFields SESSION_OWNER = new PrivateFields("owner");
 
+    private static final PrivateFields TRANSACTION_CONTEXT = new PrivateFields("transactionContext");
+
     /**
-     * The session that owns a Hibernate transaction coordinator, for versions whose TransactionImpl keeps no
-     * session of its own (5.0 to 5.2): the coordinator's owner is the session's JdbcCoordinatorImpl, whose owner is
-     * the session. Null when that chain is not there; the advice then marks no session busy.
+     * The session that owns a Hibernate transaction coordinator, for versions whose transaction keeps no
+     * session of its own: from 5.0 to 5.2 the coordinator's owner is the session's JdbcCoordinatorImpl, whose owner
+     * is the session; in 4.x the coordinator's transactionContext is the session. Null when neither chain is there;
+     * the advice then marks no session busy.
      */
     public static Object transactionOwner(Object coordinator) {
-        return SESSION_OWNER.read(COORDINATOR_OWNER.read(coordinator));
+        Object jdbc = COORDINATOR_OWNER.read(coordinator);
+        return jdbc != null ? SESSION_OWNER.read(jdbc) : TRANSACTION_CONTEXT.read(coordinator);
+    }
+
+    private static final PrivateFields SESSION_COORDINATOR = new PrivateFields("transactionCoordinator");
+
+    /**
+     * Releases the JDBC connection of a Hibernate 4.3 to 5.1 session whose factory was closed (the part of close()
+     * that matters, see {@link #releaseOrphanedConnection}): its logical connection is closed, reached by name
+     * (5.0/5.1: session.getJdbcCoordinator(); 4.x: the session's transactionCoordinator field's getJdbcCoordinator()), as
+     * the advice cannot name those types. Runs at most once per session; a failure is logged, never thrown.
+     */
+    public static void releaseLogicalConnection(Object session, String site) {
+        try {
+            Object jdbc;
+            try {
+                jdbc = session.getClass().getMethod("getJdbcCoordinator").invoke(session);
+            } catch (NoSuchMethodException older) {
+                // 4.x: its getTransactionCoordinator() refuses once the factory is closed ("Session is closed!")
+                Object coordinator = SESSION_COORDINATOR.read(session);
+                jdbc = coordinator.getClass().getMethod("getJdbcCoordinator").invoke(coordinator);
+            }
+            Object logical = jdbc.getClass().getMethod("getLogicalConnection").invoke(jdbc);
+            logical.getClass().getMethod("close").invoke(logical);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            releaseFailed(session, site, e.getCause());
+        } catch (Throwable t) {
+            releaseFailed(session, site, t);
+        }
     }
 
     /**

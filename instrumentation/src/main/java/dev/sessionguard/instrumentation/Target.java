@@ -35,6 +35,16 @@ public interface Target {
     }
 
     /**
+     * The part of its library this target's classes play (Hibernate: "session", "transaction"), or null. A library
+     * is woven when each of its parts has a class in the class loader and every one of its classes that is there
+     * fits: Hibernate 4.x has AbstractTransactionImpl where 5.0 on have TransactionImpl, and neither may be
+     * missing (docs/weaving.md, "Gating").
+     */
+    default String part() {
+        return null;
+    }
+
+    /**
      * The advice for the versions before the ones this target fits (the same classes, other internals:
      * Hibernate 5.0 and 5.1), tried when this one does not fit; null when there is none. Per-version advice
      * is a chain newest first, and a class is woven by the first that fits (docs/weaving.md, "Hibernate versions").

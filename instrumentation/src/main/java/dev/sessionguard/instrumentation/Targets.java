@@ -24,6 +24,7 @@ public final class Targets {
     public static Target[] all() {
         return new Target[] {
             new TransactionInstrumentation(),
+            new dev.sessionguard.instrumentation.hibernate.Transaction4Instrumentation(),
             new SessionInstrumentation(),
             ConnectionInstrumentation.connections(),
             ConnectionInstrumentation.closeOverrides(),

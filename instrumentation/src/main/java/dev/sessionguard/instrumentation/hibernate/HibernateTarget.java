@@ -6,11 +6,14 @@ import dev.sessionguard.instrumentation.Target;
 abstract class HibernateTarget implements Target {
 
     private final String type;
+    private final String part;
     private final String[] required;
     private final String[] methods;
 
-    HibernateTarget(String type, String[] required, String... methods) {
+    /** {@code part}: "session" or "transaction" (Target.part()). */
+    HibernateTarget(String type, String part, String[] required, String... methods) {
         this.type = type;
+        this.part = part;
         this.required = required;
         this.methods = methods;
     }
@@ -23,6 +26,11 @@ abstract class HibernateTarget implements Target {
     @Override
     public final String library() {
         return HibernateApi.LIBRARY;
+    }
+
+    @Override
+    public final String part() {
+        return part;
     }
 
     @Override

@@ -24,13 +24,13 @@ import net.bytebuddy.dynamic.DynamicType;
 public final class SessionInstrumentation extends HibernateTarget {
 
     public SessionInstrumentation() {
-        super(HibernateApi.SESSION, HibernateApi.REQUIRED_TYPES, "close", "flush");
+        super(HibernateApi.SESSION, "session", HibernateApi.REQUIRED_TYPES, "close", "flush");
     }
 
     /** Hibernate 5.0 and 5.1: the same classes, other internals. */
     @Override
     public Target older() {
-        return new Session50Instrumentation();
+        return new LegacySessionInstrumentation();
     }
 
     @Override

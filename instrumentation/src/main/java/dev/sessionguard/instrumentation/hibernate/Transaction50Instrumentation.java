@@ -19,7 +19,7 @@ import net.bytebuddy.dynamic.DynamicType;
 public final class Transaction50Instrumentation extends HibernateTarget {
 
     public Transaction50Instrumentation() {
-        super(HibernateApi.TRANSACTION, HibernateApi.REQUIRED_TYPES_50, "rollback", "commit");
+        super(HibernateApi.TRANSACTION, "transaction", HibernateApi.REQUIRED_TYPES_50, "rollback", "commit");
     }
 
     @Override

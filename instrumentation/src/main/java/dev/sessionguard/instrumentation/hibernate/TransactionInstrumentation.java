@@ -21,7 +21,7 @@ import net.bytebuddy.dynamic.DynamicType;
 public final class TransactionInstrumentation extends HibernateTarget {
 
     public TransactionInstrumentation() {
-        super(HibernateApi.TRANSACTION, HibernateApi.REQUIRED_TYPES, "rollback", "commit");
+        super(HibernateApi.TRANSACTION, "transaction", HibernateApi.REQUIRED_TYPES, "rollback", "commit");
     }
 
     /** Hibernate 5.0 and 5.1: the same classes, other internals. */

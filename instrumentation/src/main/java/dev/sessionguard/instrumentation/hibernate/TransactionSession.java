@@ -18,7 +18,7 @@ import net.bytebuddy.matcher.ElementMatchers;
 
 /**
  * Binds an advice parameter to the session of a {@code TransactionImpl}, whatever the version keeps of it:
- * its field {@code session} (Hibernate 5.3 to 7.x), or, where it has none (5.2), the session that owns its
+ * its field {@code session} (Hibernate 5.3 to 7.x), or, where it has none (4.x to 5.2), the session that owns its
  * {@code transactionCoordinator}, found by {@code Guard.transactionOwner} at run time. Chosen per woven class
  * when the advice is applied, so one advice serves every version (docs/weaving.md, "Hibernate versions").
  */

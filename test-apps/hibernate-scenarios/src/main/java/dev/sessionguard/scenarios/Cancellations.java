@@ -424,7 +424,8 @@ public final class Cancellations {
         AtomicInteger flagged = new AtomicInteger();
         Future<?> f = executor.submit(() -> {
             for (int i = 0; i < 100_000; i++) {
-                try (Session s = sf.openSession()) {
+                try (Hib.Open open = Hib.open(sf)) {
+                    Session s = open.session;
                     Transaction tx = s.beginTransaction();
                     if (i % 100 == 0) {
                         Thread.currentThread().interrupt();

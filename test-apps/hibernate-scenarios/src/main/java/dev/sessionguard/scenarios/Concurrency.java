@@ -336,7 +336,8 @@ public final class Concurrency {
         }
         // try-with-resources only, no rollback, factory closed under it
         SessionFactory closing2 = db.sessionFactory(pool, false);
-        try (Session s2 = closing2.openSession()) {
+        try (Hib.Open open = Hib.open(closing2)) {
+            Session s2 = open.session;
             s2.beginTransaction();
             db.insert(s2, ids.incrementAndGet());
             closing2.close();
@@ -751,7 +752,7 @@ public final class Concurrency {
                             saw = "none";
                         } finally {
                             try {
-                                if (tx.getStatus().canRollback()) {
+                                if (Hib.canRollback(tx)) {
                                     tx.rollback();
                                 }
                                 s.close();

@@ -76,8 +76,8 @@ final class Db {
         return sessionFactory(ds, jpaCompliance, mapped, null);
     }
 
-    /** The orm.xml schema version: 2.2 from Hibernate 5.3 on, 2.1 before (5.0 to 5.2 refuse 2.2). */
-    static final String ORM_XSD = org.hibernate.Version.getVersionString().matches("5\\.[012]\\..*") ? "2.1" : "2.2";
+    /** The orm.xml schema version: 2.2 from Hibernate 5.3 on, 2.1 before (4.3 to 5.2 refuse 2.2). */
+    static final String ORM_XSD = org.hibernate.Version.getVersionString().matches("(4\\.|5\\.[012]\\.).*") ? "2.1" : "2.2";
 
     /**
      * With a connection provider of the scenario's own instead of the data source (s19 holds the factory's

@@ -8,8 +8,9 @@ import org.hibernate.Transaction;
 
 /**
  * The few session calls whose names changed between the Hibernate versions the scenarios are built against
- * (5.0/5.1: createSQLQuery, setFlushMode, no Transaction.isActive(); 5.2 on: createNativeQuery,
- * setHibernateFlushMode, isActive()), looked up by name so that one source serves 5.0 to 7.x.
+ * (4.3: Session is not AutoCloseable and its close() returns the connection, a transaction has getLocalStatus();
+ * 5.0/5.1: createSQLQuery, setFlushMode, no Transaction.isActive(); 5.2 on: createNativeQuery,
+ * setHibernateFlushMode, isActive()), looked up by name so that one source serves 4.3 to 7.x.
  */
 final class Hib {
 
@@ -40,8 +41,47 @@ final class Hib {
         if (m != null) {
             return (Boolean) call(m, tx);
         }
-        Object status = call(method(tx.getClass(), "getStatus"), tx);
-        return (Boolean) call(method(status.getClass(), "canRollback"), status);
+        return canRollback(tx);
+    }
+
+    /** The transaction's status by name: getStatus() (5.0 on) or getLocalStatus() (4.x). */
+    static String status(Transaction tx) {
+        Method m = method(tx.getClass(), "getStatus");
+        return String.valueOf(call(m == null ? method(tx.getClass(), "getLocalStatus") : m, tx));
+    }
+
+    /** Whether rollback() may run: the status can be rolled back (5.0 on), or 4.x's ACTIVE or FAILED_COMMIT. */
+    static boolean canRollback(Transaction tx) {
+        Method m = method(tx.getClass(), "getStatus");
+        if (m != null) {
+            Object status = call(m, tx);
+            return (Boolean) call(method(status.getClass(), "canRollback"), status);
+        }
+        String local = status(tx);
+        return "ACTIVE".equals(local) || "FAILED_COMMIT".equals(local);
+    }
+
+    /** Session.close(), whichever its return type (void from 5.0 on, the Connection on 4.x). */
+    static void close(Session s) {
+        call(method(s.getClass(), "close"), s);
+    }
+
+    /** A session for try-with-resources, which 4.x's Session is not: closed as {@link #close} does. */
+    static final class Open implements AutoCloseable {
+        final Session session;
+
+        Open(Session session) {
+            this.session = session;
+        }
+
+        @Override
+        public void close() {
+            Hib.close(session);
+        }
+    }
+
+    static Open open(org.hibernate.SessionFactory sf) {
+        return new Open(sf.openSession());
     }
 
     /** FlushMode.MANUAL for the session. */

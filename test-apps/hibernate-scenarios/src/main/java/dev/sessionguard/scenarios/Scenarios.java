@@ -354,7 +354,8 @@ public final class Scenarios {
     /** Ordinary work: results, rows and exceptions must be the same with and without the agent. */
     private void normalOperation() {
         List<String> trace = new ArrayList<>();
-        try (Session s = sf.openSession()) {
+        try (Hib.Open open = Hib.open(sf)) {
+            Session s = open.session;
             Transaction tx = s.beginTransaction();
             for (int i = 1; i <= 5; i++) {
                 db.insert(s, i);
@@ -362,7 +363,8 @@ public final class Scenarios {
             tx.commit();
             trace.add("committed 5");
         }
-        try (Session s = sf.openSession()) {
+        try (Hib.Open open = Hib.open(sf)) {
+            Session s = open.session;
             Transaction tx = s.beginTransaction();
             try {
                 db.insert(s, 3);
@@ -371,15 +373,16 @@ public final class Scenarios {
             } catch (RuntimeException e) {
                 trace.add("duplicate -> " + e.getClass().getName());
                 tx.rollback();
-                trace.add("rolled back " + tx.getStatus());
+                trace.add("rolled back " + Hib.status(tx));
             }
         }
-        try (Session s = sf.openSession()) {
+        try (Hib.Open open = Hib.open(sf)) {
+            Session s = open.session;
             Transaction tx = s.beginTransaction();
             Object n = Hib.single(s, "select count(*) from " + db.table);
             tx.commit();
             trace.add("count " + n);
-            trace.add("status " + tx.getStatus());
+            trace.add("status " + Hib.status(tx));
         }
         result.put("trace", String.join(" | ", trace));
     }
@@ -388,7 +391,8 @@ public final class Scenarios {
 
     /** A helper that always rolls back in finally (a no-op in JDBC terms), used inside itself. */
     private void inTransaction(Consumer<Session> work) {
-        try (Session s = sf.openSession()) {
+        try (Hib.Open open = Hib.open(sf)) {
+            Session s = open.session;
             Transaction tx = s.beginTransaction();
             try {
                 work.accept(s);
@@ -425,7 +429,8 @@ public final class Scenarios {
         for (int round = 0; round < 3; round++) {
             long start = System.nanoTime();
             for (int i = 0; i < 10_000; i++) {
-                try (Session s = sf.openSession()) {
+                try (Hib.Open open = Hib.open(sf)) {
+                    Session s = open.session;
                     Transaction tx = s.beginTransaction();
                     if (i % 100 == 0) {
                         db.insert(s, id++);

@@ -92,7 +92,9 @@ class ProtectionScenariosTest {
         if (!applies(!NONE.equals(o[0].get("caller")), o, "2 rollback after commit", db, "caller", "rows")) {
             return;
         }
-        assertTrue(o[0].get("caller").startsWith("java.lang.IllegalStateException"), o[0].toString());
+        // 4.3: TransactionException "Transaction not successfully started"
+        assertTrue(o[0].get("caller").startsWith("java.lang.IllegalStateException")
+                || o[0].get("caller").startsWith("org.hibernate.TransactionException"), o[0].toString());
         assertEquals("1", o[0].get("rows"), "the commit did succeed, yet the caller was told it failed");
         assertEquals(NONE, o[1].get("caller"));
         assertEquals("1", o[1].get("rows"));
@@ -105,7 +107,8 @@ class ProtectionScenariosTest {
     @ValueSource(strings = {"h2", "postgres"})
     void rollbackAfterSessionClosed(String db) throws Exception {
         Outcome[] o = both("s3", db);
-        assertTrue(o[0].get("cleanup").contains("is closed"), o[0].toString());
+        // 4.3 wraps it: TransactionException "rollback failed"
+        assertTrue(o[0].get("cleanup").contains("is closed") || o[0].get("cleanup").contains("rollback failed"), o[0].toString());
         assertEquals(NONE, o[1].get("cleanup"));
         assertEquals("0", o[1].get("rows"));
         assertEquals("0", o[1].get("active"));
@@ -184,7 +187,7 @@ class ProtectionScenariosTest {
         }
         assertEquals("0", o[1].get("rows"));
         if (!h2(db)) {
-            assertTrue(o[0].get("cleanup").contains("Unable to rollback"), o[0].toString());
+            assertTrue(o[0].get("cleanup").contains("Unable to rollback") || o[0].get("cleanup").contains("rollback failed"), o[0].toString());
             assertTrue(o[1].event("rollback.swallowed") >= 1, o[1].toString());
             assertTrue(o[1].stderr.contains("rollback.swallowed reason="), "the swallowed failure is logged");
         }
@@ -364,8 +367,9 @@ class ProtectionScenariosTest {
         Outcome[] o = both(scenario, db);
         // without the agent B ends A's transaction under its commit (A's commit fails, its rows are lost), or,
         // where Hibernate guards the COMMITTING status (7.x, rollback), B's cleanup call throws
-        assertTrue(!o[0].get("commit").equals(NONE) || !o[0].get("other").equals(NONE),
-                "without the agent the call from B breaks A's commit or throws: " + o[0]);
+        // 4.3: A's commit returns normally and its rows are gone (B's rollback ended the transaction under it)
+        assertTrue(!o[0].get("commit").equals(NONE) || !o[0].get("other").equals(NONE) || "0".equals(o[0].get("rows")),
+                "without the agent the call from B breaks A's commit, throws, or A's acknowledged rows are lost: " + o[0]);
         if (!o[0].get("commit").equals(NONE)) {
             assertEquals("0", o[0].get("rows"), o[0].toString());
         }
@@ -419,6 +423,12 @@ class ProtectionScenariosTest {
      */
     @org.junit.jupiter.api.Test
     void rollbackAfterTheConnectionWasReleased() throws Exception {
+        if (System.getProperty("sg.hibernate", "").startsWith("4.")) {
+            // the scenario hands Hibernate a ConnectionProvider instance (to hold its stop), which 4.x takes by class name only
+            matrix("19 rollback after the connection was released", "postgres", "not run on Hibernate 4.x: it takes a connection provider by class name only",
+                    "not run");
+            return;
+        }
         Outcome[] o = both("s19", "postgres");
         assertEquals("true", o[1].get("factoryWasClosing"), o[1].toString());
         assertEquals("none", o[1].get("cleanup"), o[1].toString());
@@ -427,7 +437,7 @@ class ProtectionScenariosTest {
         assertEquals("0", o[1].get("rows"), o[1].toString());
         if (!o[0].get("cleanup").equals("none")) {
             // Hibernate 5.x: the failure shows without the agent; the agent swallowed that rollback
-            assertTrue(o[0].get("cleanup").contains("Unable to rollback"), o[0].toString());
+            assertTrue(o[0].get("cleanup").contains("Unable to rollback") || o[0].get("cleanup").contains("rollback failed"), o[0].toString());
             assertEquals(1, o[1].event("rollback.swallowed"), o[1].toString());
         }
         matrix("19 rollback after the connection was released", "postgres",

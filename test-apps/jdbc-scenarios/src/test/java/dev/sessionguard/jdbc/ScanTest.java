@@ -206,21 +206,6 @@ class ScanTest {
     }
 
     @Test
-    void anOlderHibernateIsLeftAlone() throws Exception {
-        File[] old = new File("target/hibernate-unsupported").listFiles((d, n) -> n.startsWith("hibernate-core-4.3."));
-        assertTrue(old != null && old.length == 1, "target/hibernate-unsupported holds hibernate-core 4.3");
-        Cli scan = cli("scan", old[0].getPath());
-        assertEquals(0, scan.exit, scan.toString());
-        assertTrue(scan.out.contains("org.hibernate.core 4.3.11.Final"), scan.toString());
-        // both advice versions tried (5.2 on, then 5.0/5.1), both reasons given; 4.3 has no TransactionImpl
-        assertTrue(scan.out.contains("left as is: org.hibernate.internal.SessionImpl: the advice needs "
-                + "org.hibernate.engine.spi.SharedSessionContractImplementor, which this version does not have (unsupported library version);"
-                + " nor does the advice for older versions: the advice needs org.hibernate.resource.transaction.TransactionCoordinator,"
-                + " which this version does not have (unsupported library version)"), scan.toString());
-        assertFalse(scan.out.contains("woven:"), scan.toString());
-    }
-
-    @Test
     void nothingToWeaveAndBadInput(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Cli none = cli("scan", dir.toString());
         assertEquals(3, none.exit, none.toString());

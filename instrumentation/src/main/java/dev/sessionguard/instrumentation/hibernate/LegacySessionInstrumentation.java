@@ -9,21 +9,24 @@ import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
 
 /**
- * Hibernate 5.0 and 5.1 {@code SessionImpl.close()}, tried when {@link SessionInstrumentation} does not fit (the
- * session is a {@code SessionImplementor}; 5.2 made it a SharedSessionContractImplementor). The same policy,
- * two differences of these versions (docs/weaving.md, "Hibernate versions"):
+ * Hibernate 4.3, 5.0 and 5.1 {@code SessionImpl.close()}, tried when {@link SessionInstrumentation} does not fit
+ * (the session is a {@code SessionImplementor}; 5.2 made it a SharedSessionContractImplementor; 4.3's close()
+ * returns the connection, which the advice leaves as it is). The same policy, two differences of these versions
+ * (docs/weaving.md, "Hibernate versions"):
  * <ul>
  * <li>the session's {@code closed} flag is private to its superclass AbstractSessionImpl, and its
  *     {@code isClosed()} is also true once the factory is closed: with the factory open isClosed() tells,
  *     with it closed the flag is read by reflection ({@code Guard.sessionClosed});</li>
  * <li>with the factory closed, close() throws "Session was already closed" and leaves the connection checked
- *     out with its transaction: the connection is released instead of running it (close.released).</li>
+ *     out with its transaction: the connection is released instead of running it (close.released), through
+ *     {@code Guard.releaseLogicalConnection} (4.3 reaches its JDBC coordinator through the transaction
+ *     coordinator, 5.0 from the session: by name, on a path that runs once per session at most).</li>
  * </ul>
  */
-public final class Session50Instrumentation extends HibernateTarget {
+public final class LegacySessionInstrumentation extends HibernateTarget {
 
-    public Session50Instrumentation() {
-        super(HibernateApi.SESSION, HibernateApi.REQUIRED_TYPES_50, "close", "flush");
+    public LegacySessionInstrumentation() {
+        super(HibernateApi.SESSION, "session", HibernateApi.REQUIRED_TYPES_LEGACY_SESSION, "close", "flush");
     }
 
     @Override
@@ -67,13 +70,8 @@ public final class Session50Instrumentation extends HibernateTarget {
                     Guard.unmarkBusy(self);
                 }
                 if (release) {
-                    try {
-                        // the JDBC connection goes back to the pool, which rolls its transaction back
-                        ((org.hibernate.engine.spi.SessionImplementor) self)
-                                .getJdbcCoordinator().getLogicalConnection().close();
-                    } catch (Throwable t) {
-                        Guard.releaseFailed(self, site, t);
-                    }
+                    // the JDBC connection goes back to the pool, which rolls its transaction back
+                    Guard.releaseLogicalConnection(self, site);
                 }
             } finally {
                 // always: the call ends (interrupt set again, nesting undone) whatever a step above threw

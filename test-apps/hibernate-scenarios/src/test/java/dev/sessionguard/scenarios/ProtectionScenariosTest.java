@@ -435,7 +435,11 @@ class ProtectionScenariosTest {
         assertEquals(o[1].get("worker"), o[1].get("caller"), "the worker's own exception reaches the caller");
         assertEquals("0", o[1].get("active"), o[1].toString());
         assertEquals("0", o[1].get("rows"), o[1].toString());
-        if (!o[0].get("cleanup").equals("none")) {
+        if (o[0].get("cleanup").startsWith("close: ")) {
+            // Hibernate 5.0: the cleanup's close() throws ("Session was already closed", the factory is closed) and
+            // keeps the connection; the agent released it instead
+            assertTrue(o[1].event("close.released") >= 1, o[1].toString());
+        } else if (!o[0].get("cleanup").equals("none")) {
             // Hibernate 5.x: the failure shows without the agent; the agent swallowed that rollback
             assertTrue(o[0].get("cleanup").contains("Unable to rollback") || o[0].get("cleanup").contains("rollback failed"), o[0].toString());
             assertEquals(1, o[1].event("rollback.swallowed"), o[1].toString());

@@ -7,87 +7,87 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sessionguard.testing.Fork;
 import dev.sessionguard.testing.Fork.Outcome;
 import dev.sessionguard.testing.Matrix;
+import dev.sessionguard.testing.OtherAgents;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Protection scenarios beside the OpenTelemetry Java agent, which instruments Hibernate 6+ (SessionImpl,
- * TransactionImpl) and JDBC, and makes those classes implement interfaces it generates at run time with no
- * class file (VirtualFieldAccessor$...). Before SessionGuard described such an interface itself, every start
- * with OpenTelemetry first left H2's JdbcConnection, SessionImpl and TransactionImpl uninstrumented with a WARN
- * that blamed the library version (#11). Both orders on the command line: the scenario's outcome is the one
- * without OpenTelemetry, every class is woven, no broken class, and OpenTelemetry's JDBC spans are still
- * written. Runs where the module copied the agent to target/other-agents (hibernate-7.4).
+ * Protection scenarios beside the agents production services run: the OpenTelemetry Java agent, which instruments
+ * Hibernate 6+ (SessionImpl, TransactionImpl) and JDBC and makes those classes implement interfaces it generates
+ * at run time with no class file (VirtualFieldAccessor$...), Datadog's dd-java-agent and Elastic's APM agent,
+ * which instrument JDBC. Before SessionGuard described such an interface itself, every start with OpenTelemetry
+ * first left H2's JdbcConnection, SessionImpl and TransactionImpl uninstrumented with a WARN that blamed the
+ * library version (#11). Both orders on the command line: the scenario's outcome is the one without the other
+ * agent, every class is woven, no broken class, and the other agent's JDBC spans are still written. Runs where
+ * the module copied the agents to target/other-agents (hibernate-7.4). dd-java-agent 1.40 and elastic-apm-agent
+ * 1.52 do not start on JDK 25 themselves (Datadog: "Throwable thrown while installing the Datadog Agent";
+ * Elastic: "Could not access Unsafe class: sun.misc.Unsafe.defineClass"): their cells run on JDK 17.
  */
 class OtherAgentScenariosTest {
 
-    static final Path OTEL = Paths.get("target", "other-agents", "otel.jar").toAbsolutePath();
+    static final Path AGENTS = Paths.get("target", "other-agents").toAbsolutePath();
     static final String MAIN = "dev.sessionguard.scenarios.Scenarios";
-    static final List<String> OTEL_OPTIONS = Arrays.asList("-javaagent:" + OTEL, "-Dotel.traces.exporter=logging",
-            "-Dotel.metrics.exporter=none", "-Dotel.logs.exporter=none");
     static final String[] WOVEN = {
         "org.h2.jdbc.JdbcConnection#rollback", "org.hibernate.internal.SessionImpl#close",
         "org.hibernate.engine.transaction.internal.TransactionImpl#commit",
         "org.hibernate.engine.transaction.internal.TransactionImpl#rollback"};
 
-    @ParameterizedTest(name = "{0} beside OpenTelemetry")
+    @ParameterizedTest(name = "{1} beside {0}")
     @CsvSource({
-        "s2, caller",        // rollback after commit: TransactionImpl's advice
-        "s5, cleanup",       // interrupted rollback on H2: the interrupt shield around JdbcConnection
-        "s14, caller",       // a failed commit reaches the caller
+        "otel, s2, caller",       // rollback after commit: TransactionImpl's advice
+        "otel, s5, cleanup",      // interrupted rollback on H2: the interrupt shield around JdbcConnection
+        "otel, s14, caller",      // a failed commit reaches the caller
+        "datadog, s2, caller",
+        "datadog, s5, cleanup",
+        "elastic, s2, caller",
+        "elastic, s5, cleanup",
     })
-    void scenarioBesideOpenTelemetry(String scenario, String key) throws Exception {
-        Assumptions.assumeTrue(Files.exists(OTEL), "no " + OTEL + " (this module does not copy it)");
+    void scenarioBesideAnotherAgent(String agent, String scenario, String key) throws Exception {
+        Assumptions.assumeTrue(Files.exists(AGENTS.resolve(agent + ".jar")), "no " + AGENTS.resolve(agent + ".jar") + " (this module does not copy it)");
+        // Datadog 1.40 and Elastic 1.52 do not start on JDK 25: the test JVM's own runtime (17) for them
+        String javaHome = agent.equals("otel") ? Fork.JAVA_HOME : System.getProperty("java.home");
+        List<String> other = OtherAgents.options(AGENTS, agent, "scenarios", MAIN + "#run");
         String cp = Fork.classpath();
         List<String> none = Collections.emptyList();
-        Outcome reference = Fork.run(Fork.JAVA_HOME, cp, MAIN, new String[] {scenario, "h2"}, true, "", none, none);
-        Outcome alone = Fork.run(Fork.JAVA_HOME, cp, MAIN, new String[] {scenario, "h2"}, false, "", OTEL_OPTIONS, none);
-        assertTrue(spans(alone) > 0, () -> "OpenTelemetry alone writes JDBC spans: " + Fork.tail(alone.stderr));
-        Outcome otelFirst = Fork.run(Fork.JAVA_HOME, cp, MAIN, new String[] {scenario, "h2"}, true, "", OTEL_OPTIONS, none);
-        Outcome sgFirst = Fork.run(Fork.JAVA_HOME, cp, MAIN, new String[] {scenario, "h2"}, true, "", none, OTEL_OPTIONS);
-        String version = "otel " + System.getProperty("sg.otel.version", "?");
-        Matrix.row("other-agents.md", "Hibernate | scenario | other agent | order | outcome | its JDBC spans | SessionGuard events",
-                ProtectionScenariosTest.HIBERNATE, scenario, version, "no SessionGuard", key + " " + alone.get(key),
-                String.valueOf(spans(alone)), "-");
-        for (Outcome o : new Outcome[] {otelFirst, sgFirst}) {
-            String order = o == otelFirst ? "OpenTelemetry first" : "SessionGuard first";
+        Outcome reference = Fork.run(javaHome, cp, MAIN, new String[] {scenario, "h2"}, true, "", none, none);
+        Outcome alone = Fork.run(javaHome, cp, MAIN, new String[] {scenario, "h2"}, false, "", other, none);
+        assertTrue(spans(agent, alone) > 0, () -> agent + " alone writes JDBC spans: " + Fork.tail(alone.stderr));
+        Outcome agentFirst = Fork.run(javaHome, cp, MAIN, new String[] {scenario, "h2"}, true, "", other, none);
+        Outcome sgFirst = Fork.run(javaHome, cp, MAIN, new String[] {scenario, "h2"}, true, "", none, other);
+        String version = agent + " " + System.getProperty("sg." + agent + ".version", "?");
+        String hibernate = System.getProperty("sg.hibernate", "?") + " (JDK "
+                + Paths.get(javaHome).getFileName().toString().replaceAll(".*?(\\d+).*", "$1") + ")";
+        String header = "Hibernate | scenario | other agent | order | outcome | its JDBC spans | SessionGuard events";
+        Matrix.row("other-agents.md", header, hibernate, scenario, version, "no SessionGuard",
+                key + " " + alone.get(key), String.valueOf(spans(agent, alone)), "-");
+        for (Outcome o : new Outcome[] {agentFirst, sgFirst}) {
+            String order = o == agentFirst ? agent + " first" : "SessionGuard first";
             assertEquals(0, o.exitCode, () -> order + ": " + Fork.tail(o.stderr));
-            assertEquals(reference.get(key), o.get(key), order + ": what the caller sees is what it sees without OpenTelemetry");
+            assertEquals(reference.get(key), o.get(key), order + ": what the caller sees is what it sees without " + agent);
             assertEquals(reference.get("rows"), o.get("rows"), order);
             assertEquals(Collections.emptyList(), o.brokenOrUninstrumented(), order + ": no broken class, nothing left uninstrumented");
-            assertTrue(spans(o) > 0, () -> order + ": OpenTelemetry's JDBC spans are still written");
+            assertTrue(spans(agent, o) > 0, () -> order + ": " + agent + "'s JDBC spans are still written");
             for (String woven : WOVEN) {
                 assertTrue(o.report.contains("\"" + woven + "\""), () -> order + ": " + woven + " is woven; report: " + o.report);
             }
-            Matrix.row("other-agents.md", "Hibernate | scenario | other agent | order | outcome | its JDBC spans | SessionGuard events",
-                    ProtectionScenariosTest.HIBERNATE, scenario, version, order, key + " " + o.get(key),
-                    String.valueOf(spans(o)), events(o));
+            Matrix.row("other-agents.md", header, hibernate, scenario, version, order,
+                    key + " " + o.get(key), String.valueOf(spans(agent, o)), events(o));
         }
         if (!"s14".equals(scenario)) { // s14: the failed commit reaches the caller either way
-            assertNotEquals(reference.get(key), alone.get(key), "without SessionGuard the failure still shows beside OpenTelemetry");
+            assertNotEquals(reference.get(key), alone.get(key), "without SessionGuard the failure still shows beside " + agent);
         }
     }
 
-    /** OpenTelemetry's JDBC spans in its logging exporter's lines. */
-    static int spans(Outcome o) {
-        Matcher m = Pattern.compile("LoggingSpanExporter - .*\\[tracer: io\\.opentelemetry\\.jdbc").matcher(o.stdout + o.stderr);
-        int n = 0;
-        while (m.find()) {
-            n++;
-        }
-        return n;
+    static int spans(String agent, Outcome o) {
+        return OtherAgents.jdbcSpans(agent, o.stdout + o.stderr);
     }
-
 
     static String events(Outcome o) {
         List<String> names = new ArrayList<>();

@@ -10,11 +10,8 @@ import dev.sessionguard.testing.Matrix;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -36,45 +33,13 @@ class OtherAgentsTest {
 
     /** The other agent's options: no backend to send to, its spans written to the log instead. */
     static List<String> options(String agent) {
-        String jar = "-javaagent:" + AGENTS.resolve(agent + ".jar");
-        switch (agent) {
-            case "otel":
-                return Arrays.asList(jar, "-Dotel.traces.exporter=logging", "-Dotel.metrics.exporter=none",
-                        "-Dotel.logs.exporter=none");
-            case "datadog":
-                return Arrays.asList(jar, "-Ddd.writer.type=LoggingWriter", "-Ddd.jmxfetch.enabled=false",
-                        "-Ddd.profiling.enabled=false", "-Ddd.instrumentation.telemetry.enabled=false",
-                        "-Ddd.remote_config.enabled=false");
-            case "elastic":
-                return Arrays.asList(jar, "-Delastic.apm.disable_send=true", "-Delastic.apm.log_level=DEBUG",
-                        "-Delastic.apm.service_name=shop", "-Delastic.apm.central_config=false",
-                        "-Delastic.apm.metrics_interval=0s", "-Delastic.apm.cloud_provider=none");
-            default:
-                throw new IllegalArgumentException(agent);
-        }
+        return dev.sessionguard.testing.OtherAgents.options(AGENTS, agent, "shop", null);
     }
 
-    /** How many JDBC spans the other agent wrote to its log (each agent's own format). */
+    /** How many JDBC spans the other agent wrote to its log. */
     static int jdbcSpans(String agent, Outcome o) {
-        String pattern;
-        switch (agent) {
-            case "otel":
-                pattern = "LoggingSpanExporter - .*\\[tracer: io\\.opentelemetry\\.jdbc";
-                break;
-            case "datadog":
-                pattern = "\"name\":\"postgresql\\.query\"";
-                break;
-            default:
-                pattern = "endSpan '(INSERT|SELECT|UPDATE|DELETE)";
-        }
-        Matcher m = Pattern.compile(pattern).matcher(o.stdout + o.stderr);
-        int n = 0;
-        while (m.find()) {
-            n++;
-        }
-        return n;
+        return dev.sessionguard.testing.OtherAgents.jdbcSpans(agent, o.stdout + o.stderr);
     }
-
 
     static final String[] WOVEN = {
         "org.postgresql.jdbc.PgConnection#commit", "org.postgresql.jdbc.PgConnection#rollback",

@@ -383,6 +383,7 @@ public final class JdbcScenarios {
     private void poolClosedUnderWorkers(String poolKind) throws Exception {
         int workers = 3;
         javax.sql.DataSource ds = poolKind.equals("hikari") ? pool(workers) : dataSource(poolKind, workers);
+        result.put("poolClass", wrapped.getOrDefault(ds, ds).getClass().getName());
         CountDownLatch inTx = new CountDownLatch(workers);
         CountDownLatch poolClosed = new CountDownLatch(1);
         List<String> callers = Collections.synchronizedList(new ArrayList<>());
@@ -429,7 +430,9 @@ public final class JdbcScenarios {
         if (ds instanceof org.apache.tomcat.jdbc.pool.DataSource) {
             ((org.apache.tomcat.jdbc.pool.DataSource) ds).close(true); // all connections, those in use too
         } else {
-            ((AutoCloseable) ds).close();
+            // the pool's own close(), as the component that owns it calls it at shutdown (not every pool is AutoCloseable)
+            Object pool = wrapped.getOrDefault(ds, ds);
+            pool.getClass().getMethod("close").invoke(pool);
         }
         poolClosed.countDown();
         for (Thread t : threads) {
@@ -438,7 +441,13 @@ public final class JdbcScenarios {
         result.put("callers", String.join(" ; ", new TreeSet<>(callers)));
         result.put("cleanupEscaped", String.valueOf(cleanups.size()));
         result.put("cleanup", cleanups.isEmpty() ? "none" : cleanups.get(0));
-        result.put("active", String.valueOf(ds instanceof HikariDataSource && ((HikariDataSource) ds).getHikariPoolMXBean() == null ? 0 : active(ds)));
+        String active;
+        try {
+            active = String.valueOf(ds instanceof HikariDataSource && ((HikariDataSource) ds).getHikariPoolMXBean() == null ? 0 : active(ds));
+        } catch (Exception e) {
+            active = "n/a, the closed pool says " + describe(e); // c3p0 refuses to count once closed
+        }
+        result.put("active", active);
         result.put("rows", String.valueOf(idsInDatabase().size()));
         result.put("openServerTransactions", String.valueOf(openTransactionsOf(backends)));
     }

@@ -181,17 +181,38 @@ class JdbcScenariosTest {
     }
 
     @ParameterizedTest(name = "pool {1} closed while workers are in transactions [{0}]")
-    @CsvSource({"postgres,hikari", "mariadb,hikari", "postgres,tomcat", "mariadb,tomcat"})
+    @CsvSource({"postgres,hikari", "mariadb,hikari", "postgres,tomcat", "mariadb,tomcat",
+                "postgres,dbcp2", "postgres,dbcp1", "postgres,tomcatdbcp", "postgres,druid", "postgres,agroal",
+                "postgres,vibur"})
+    // not c3p0: its close() destroys the connections in use on its helper threads after it returns, so whether a
+    // worker's commit comes first is a race, not a cell (its backend-killed cells run below)
     void poolClosedUnderWorkers(String db, String pool) throws Exception {
         Outcome[] o = both(JDK17, Fork.classpath(), "poolclose", db, pool);
         Outcome plain = o[0];
         Outcome agent = o[1];
+        if ("0".equals(plain.get("cleanupEscaped"))) {
+            // this pool's close() lets the connections in use finish: nothing fails without the agent, and the
+            // agent must change nothing
+            assertEquals(plain.get("callers"), agent.get("callers"), agent.toString());
+            assertEquals(plain.get("rows"), agent.get("rows"), agent.toString());
+            assertEquals("0", agent.get("cleanupEscaped"), agent.toString());
+            assertEquals(plain.get("openServerTransactions"), agent.get("openServerTransactions"), agent.toString());
+            matrix(pool + " closed under 3 workers in transactions, " + db + " (does not apply: its close() lets connections in use finish)",
+                    plain, agent, "callers", "cleanupEscaped", "rows", "openServerTransactions");
+            return;
+        }
         assertNotEquals("0", plain.get("cleanupEscaped"), "without the agent rollback/close throw: " + plain);
         assertEquals("0", agent.get("cleanupEscaped"), agent.toString());
         assertFalse(agent.get("callers").contains("none"), "every failed commit reaches its caller: " + agent);
         assertFalse(agent.get("callers").equals(plain.get("callers")) && plain.get("callers").contains("rollback"), agent.toString());
         assertEquals("0", agent.get("rows"));
-        assertEquals("0", agent.get("active"));
+        if (pool.equals("hikari") || pool.equals("tomcat")) {
+            assertEquals("0", agent.get("active"));
+        } else {
+            // what a closed pool counts is its own (c3p0 refuses to count, Agroal's count goes below 0): as without the
+            // agent; the server's side says whether a connection was left in a transaction
+            assertEquals(plain.get("active"), agent.get("active"), agent.toString());
+        }
         assertEquals("0", agent.get("openServerTransactions"));
         assertTrue(agent.event("commit.failed") >= 3, agent.toString());
         if (pool.equals("tomcat")) {

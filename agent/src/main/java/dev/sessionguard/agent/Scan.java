@@ -224,8 +224,9 @@ public final class Scan {
 
     private void classFile(String archive, String library, String entry, byte[] bytes) {
         String internal = entry.substring(0, entry.length() - ".class".length());
-        classes.put(internal.replace('/', '.'), bytes);
-        archiveClasses.computeIfAbsent(archive, a -> new HashMap<>()).put(internal.replace('/', '.'), bytes);
+        String binary = internal.replace('/', '.');
+        classes.put(binary, bytes);
+        archiveClasses.computeIfAbsent(archive, a -> new HashMap<>()).put(binary, bytes);
         Target t = targets.get(entry);
         if (t == null && !internal.startsWith("META-INF/") && !ConnectionMatcher.skipped(internal)) {
             ClassHeader h = ClassHeader.read(bytes, true);

@@ -18,6 +18,7 @@ public final class Targets {
     public static net.bytebuddy.asm.Advice.OffsetMapping.Factory<?>[] bindings() {
         return new net.bytebuddy.asm.Advice.OffsetMapping.Factory<?>[] {
             dev.sessionguard.instrumentation.hibernate.TransactionSession.BINDING,
+            dev.sessionguard.instrumentation.hibernate.TransactionState.BINDING,
         };
     }
 

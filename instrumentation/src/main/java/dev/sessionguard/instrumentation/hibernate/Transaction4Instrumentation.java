@@ -11,9 +11,10 @@ import net.bytebuddy.dynamic.DynamicType;
 /**
  * Hibernate 4.x {@code AbstractTransactionImpl}, the superclass of its JdbcTransaction, JtaTransaction and
  * CMTTransaction, where commit() and rollback() are (4.x has no TransactionImpl; the two play the same part of
- * the library, Target.part()). rollback() is skipped when the transaction's {@code localStatus} cannot be rolled
- * back (4.x throws "Transaction not successfully started" for NOT_ACTIVE, COMMITTED and ROLLED_BACK) and its
- * failures on a dead connection, at shutdown or under an interrupt are swallowed; commit() failures are logged
+ * the library, Target.part()). rollback() is TransactionInstrumentation's advice, its status bound to the field
+ * {@code localStatus} ({@link TransactionState}): skipped when it cannot be rolled back (4.x throws "Transaction
+ * not successfully started" for NOT_ACTIVE, COMMITTED and ROLLED_BACK) and its failures on a dead connection, at
+ * shutdown or under an interrupt swallowed; commit() failures are logged
  * and always reach the caller; both run behind the interrupt shield and wait for another thread's call on the
  * same session (its session: the coordinator's transactionContext, {@link TransactionSession}). 4.x has no
  * rollback-only status to read: commit.silentRollback is not detected on 4.x. docs/weaving.md, "Hibernate versions".
@@ -27,39 +28,8 @@ public final class Transaction4Instrumentation extends HibernateTarget {
     @Override
     public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
         return builder
-                .visit(advices.to(RollbackAdvice.class.getName()).on(named("rollback").and(takesArguments(0))))
+                .visit(advices.to(TransactionInstrumentation.RollbackAdvice.class.getName()).on(named("rollback").and(takesArguments(0))))
                 .visit(advices.to(CommitAdvice.class.getName()).on(named("commit").and(takesArguments(0))));
-    }
-
-    public static final class RollbackAdvice {
-        @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
-        public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                    @TransactionSession Object session,
-                                    @Advice.FieldValue("localStatus") Object status,
-                                    @Advice.Local("sgSession") Object kept,
-                                    @Advice.Local("sgState") CallState state,
-                                    @Advice.Local("sgBusy") boolean busy) {
-            kept = session;
-            state = Guard.enter();
-            busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.ROLLBACK);
-            // the field is read here, after the wait (a binding reads it where it is used)
-            return Guard.skipRollback(state, status, self, site);
-        }
-
-        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
-                                @Advice.Local("sgSession") Object session,
-                                @Advice.Local("sgState") CallState state,
-                                @Advice.Local("sgBusy") boolean busy,
-                                @Advice.Thrown(readOnly = false) Throwable thrown) {
-            try {
-                if (busy) {
-                    Guard.unmarkBusy(session);
-                }
-            } finally {
-                thrown = Guard.exit(state, Guard.ROLLBACK, self, session, site, thrown);
-            }
-        }
     }
 
     public static final class CommitAdvice {

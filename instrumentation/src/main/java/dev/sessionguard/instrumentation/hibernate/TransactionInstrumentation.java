@@ -41,14 +41,15 @@ public final class TransactionInstrumentation extends HibernateTarget {
         @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
         public static boolean enter(@Advice.This Object self, @Advice.Origin("#t\\##m") String site,
                                     @TransactionSession Object session,
+                                    @TransactionState Object status,
                                     @Advice.Local("sgSession") Object kept,
                                     @Advice.Local("sgState") CallState state,
                                     @Advice.Local("sgBusy") boolean busy) {
-            kept = session; // for the exit advice: the session is found once per call (by reflection on 5.2)
+            kept = session; // for the exit advice: the session is found once per call (by reflection on 4.x to 5.2)
             state = Guard.enter();
             // another thread inside commit/rollback/close/flush of this session: wait for it, then read the status
             busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.ROLLBACK);
-            return Guard.skipRollback(state, ((org.hibernate.Transaction) self).getStatus(), self, site);
+            return Guard.skipRollback(state, status, self, site);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)

@@ -7,17 +7,21 @@
 #      untested versions (shipped=off: Byte Buddy weaves), and warm (a restart reads the cache)
 #   3. a Spring Boot 2.7 service (Tomcat, Spring Data JPA, Hibernate 5.6, HikariCP, PostgreSQL; about 13,000
 #      classes loaded): start, one order over HTTP, stop; cold (cache=off) and warm. Needs PostgreSQL.
+#   4. the same service on Spring Boot 3.5 (Hibernate 6.6, HikariCP 6) and on Spring Boot 4.0 (Hibernate 7.2,
+#      HikariCP 7; not among the versions shipped woven, so Byte Buddy weaves them cold): cold and warm.
 # SG_AGENT=<jar> measures another build of the agent jar (e.g. an older one, to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10}
 . scripts/lib.sh
-sg_build test-apps/hibernate-5.6 test-apps/spring-boot-legacy
+sg_build test-apps/hibernate-5.6 test-apps/spring-boot-legacy test-apps/spring-boot-3 test-apps/spring-boot-4
 AGENT=${SG_AGENT:-$AGENT}
 sg_check_agent
 sg_need_port 5432 PostgreSQL "pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start"
 CP="test-apps/hibernate-5.6/target/classes:$(cat test-apps/hibernate-5.6/target/classpath.txt)"
 SB_CP="test-apps/spring-boot-legacy/target/classes:$(cat test-apps/spring-boot-legacy/target/classpath.txt)"
+SB3_CP="test-apps/spring-boot-3/target/classes:$(cat test-apps/spring-boot-3/target/classpath.txt)"
+SB4_CP="test-apps/spring-boot-4/target/classes:$(cat test-apps/spring-boot-4/target/classpath.txt)"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -54,3 +58,9 @@ measure "Hibernate 5.6 + Hikari + H2, warm (cache filled)" "cache=$TMP/cache" -D
 measure "Spring Boot 2.7 + JPA + Hikari + PG, cold" "cache=off" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
 "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1
 measure "Spring Boot 2.7 + JPA + Hikari + PG, warm" "cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+for boot in 3 4; do
+  cp_var="SB${boot}_CP"
+  measure "Spring Boot $boot + JPA + Hikari + PG, cold" "cache=off" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+  "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1
+  measure "Spring Boot $boot + JPA + Hikari + PG, warm" "cache=$TMP/cache" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+done

@@ -1,8 +1,13 @@
 package dev.sessionguard.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sessionguard.testing.Fork.Outcome;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -66,5 +71,47 @@ public final class OtherAgents {
             n++;
         }
         return n;
+    }
+
+    /**
+     * An app of test-apps under the "kill" storm (the one whose failure shows without SessionGuard) beside
+     * {@code agent} from {@code dir}: the other agent alone, then SessionGuard after it and before it on the
+     * command line, and attached to the running app. With SessionGuard its promises hold, every class in
+     * {@code woven} is in its report (none left uninstrumented: docs/weaving.md, "Beside other agents"), no class
+     * is broken, the other agent's JDBC instrumentation still writes its spans, and SessionGuard guarded the
+     * killed connections' rollbacks. Rows go to target/other-agents.md.
+     */
+    public static void killStormBeside(String app, String mainClass, Path dir, String agent, String version, String[] woven,
+                                       long seed) throws Exception {
+        List<String> other = options(dir, agent, app, null);
+        List<String> none = Collections.emptyList();
+        String label = "-" + agent + "-" + version.replace(' ', '-');
+        Outcome alone = AppStorms.run(app, mainClass, "-", "kill", false, seed, label, other, none);
+        assertTrue(AppStorms.failed(alone), () -> "without SessionGuard the kill storm's failure shows beside " + version + ": " + alone.result);
+        assertTrue(jdbcSpans(agent, alone.stdout + alone.stderr) > 0, () -> version + " alone writes JDBC spans: " + Fork.tail(alone.stderr));
+        List<String> attach = new ArrayList<>(other);
+        attach.add("-Dsg.attach=" + Fork.AGENT_JAR);
+        Outcome[] with = {
+            AppStorms.run(app, mainClass, "-", "kill", true, seed, label + "-last", other, none),
+            AppStorms.run(app, mainClass, "-", "kill", true, seed, label + "-first", none, other),
+            AppStorms.run(app, mainClass, "-", "kill", false, seed, label + "-attached", attach, none),
+        };
+        String[] orders = {agent + " first", "SessionGuard first", "attached after " + agent};
+        String header = "other agent | SessionGuard | outcome | other agent's JDBC spans | SessionGuard events";
+        Matrix.row("other-agents.md", header, version, "none", AppStorms.summary(alone),
+                String.valueOf(jdbcSpans(agent, alone.stdout + alone.stderr)), "-");
+        for (int i = 0; i < with.length; i++) {
+            Outcome o = with[i];
+            String order = orders[i];
+            int spans = jdbcSpans(agent, o.stdout + o.stderr);
+            AppStorms.assertProtected(o);
+            assertEquals(Collections.emptyList(), o.brokenOrUninstrumented(), order + ": no broken class, nothing left uninstrumented");
+            assertTrue(spans > 0, () -> order + ": " + version + "'s JDBC spans are still written");
+            assertTrue(o.event("rollback.swallowed") > 0, () -> order + ": SessionGuard guarded the killed connections' rollbacks: " + o.events);
+            for (String w : woven) {
+                assertTrue(o.report.contains("\"" + w + "\""), () -> order + ": " + w + " is woven; report: " + o.report);
+            }
+            Matrix.row("other-agents.md", header, version, order, AppStorms.summary(o), String.valueOf(spans), AppStorms.events(o));
+        }
     }
 }

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
-import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -45,6 +44,16 @@ public class LegacyShop implements Storms.Service {
     private int port;
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (Throwable t) {
+            // the web server's threads would keep a JVM whose main failed alive: end it with the failure
+            t.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    static void run(String[] args) throws Exception {
         if (args.length < 2) {
             System.err.println("usage: LegacyShop <dir> <" + String.join("|", Storms.STORMS) + "|startup> [seed]");
             System.exit(2);
@@ -67,7 +76,9 @@ public class LegacyShop implements Storms.Service {
                 "spring.main.banner-mode", "off",
                 "logging.level.root", "WARN"));
         shop.context = app.run();
-        shop.port = ((WebServerApplicationContext) shop.context).getWebServer().getPort();
+        // the port Boot published (local.server.port): the same property from Boot 2.7 to 4, whose
+        // WebServerApplicationContext moved package (../spring-boot-4 builds these sources too)
+        shop.port = Integer.parseInt(shop.context.getEnvironment().getProperty("local.server.port"));
         shop.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         String attach = System.getProperty("sg.attach");
         if (attach != null) {

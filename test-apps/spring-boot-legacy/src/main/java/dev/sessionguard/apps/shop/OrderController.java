@@ -17,7 +17,7 @@ public class OrderController {
     }
 
     @PostMapping("/orders/{id}")
-    public ResponseEntity<String> place(@PathVariable long id) {
+    public ResponseEntity<String> place(@PathVariable("id") long id) {
         try {
             orders.place(id);
             return ResponseEntity.ok("committed");
@@ -34,10 +34,23 @@ public class OrderController {
         }
     }
 
-    /** The rollback failed and its exception replaced the application's or the commit's. */
+    /**
+     * The rollback failed and its exception replaced the application's or the commit's. Spring 5 (Boot 2.7) throws
+     * a TransactionSystemException that carries the application's exception; Spring 6 and 7 (Boot 3, 4) log
+     * "Application exception overridden by rollback exception" and throw the rollback's failure as translated by
+     * JpaTransactionManager (a JpaSystemException over Hibernate's "Unable to rollback against JDBC Connection").
+     */
     static boolean rollbackOverrode(Throwable e) {
-        return e instanceof TransactionSystemException
+        if (e instanceof TransactionSystemException
                 && (((TransactionSystemException) e).getApplicationException() != null
-                    || String.valueOf(e.getMessage()).contains("roll back"));
+                    || String.valueOf(e.getMessage()).contains("roll back"))) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (String.valueOf(t.getMessage()).contains("Unable to rollback")) {
+                return true;
+            }
+        }
+        return false;
     }
 }

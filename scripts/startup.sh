@@ -10,6 +10,7 @@
 #   4. the same service on Spring Boot 3.5 (Hibernate 6.6, HikariCP 6) and on Spring Boot 4.0 (Hibernate 7.2,
 #      HikariCP 7; not among the versions shipped woven, so Byte Buddy weaves them cold): cold and warm.
 # SG_AGENT=<jar> measures another build of the agent jar (e.g. an older one, to compare).
+# SG_ONLY="boot3 boot4" measures only those cases (version, hibernate, boot27, boot3, boot4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10}
@@ -45,20 +46,26 @@ measure() { # measure <label> <agent options> <command...>
   printf '%-50s without %5d ms   with %5d ms   +%4d ms   ratio %s\n' "$label" "$p" "$a" $((a - p)) \
     "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')"
 }
+want() { [ -z "${SG_ONLY:-}" ] || [[ " $SG_ONLY " == *" $1 "* ]]; }
 echo "median of $N runs each, $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
-measure "java -version (no target classes)" "cache=$TMP/cache" -version
-measure "Hibernate 5.6 + Hikari + H2, cold (cache=off)" "cache=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
-if [ -z "${SG_AGENT:-}" ]; then # an older jar may not know the option
-  measure "  the same, untested versions (shipped=off)" "cache=off,shipped=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+want version && measure "java -version (no target classes)" "cache=$TMP/cache" -version
+if want hibernate; then
+  measure "Hibernate 5.6 + Hikari + H2, cold (cache=off)" "cache=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+  if [ -z "${SG_AGENT:-}" ]; then # an older jar may not know the option
+    measure "  the same, untested versions (shipped=off)" "cache=off,shipped=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+  fi
+  # one run fills the cache; the measured runs are restarts with the same libraries
+  "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2 >/dev/null 2>&1
+  echo "cache filled: $(ls "$TMP"/cache/*/ | wc -l) entries"
+  measure "Hibernate 5.6 + Hikari + H2, warm (cache filled)" "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
 fi
-# one run fills the cache; the measured runs are restarts with the same libraries
-"$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2 >/dev/null 2>&1
-echo "cache filled: $(ls "$TMP"/cache/*/ | wc -l) entries"
-measure "Hibernate 5.6 + Hikari + H2, warm (cache filled)" "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
-measure "Spring Boot 2.7 + JPA + Hikari + PG, cold" "cache=off" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
-"$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1
-measure "Spring Boot 2.7 + JPA + Hikari + PG, warm" "cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+if want boot27; then
+  measure "Spring Boot 2.7 + JPA + Hikari + PG, cold" "cache=off" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+  "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1
+  measure "Spring Boot 2.7 + JPA + Hikari + PG, warm" "cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+fi
 for boot in 3 4; do
+  want "boot$boot" || continue
   cp_var="SB${boot}_CP"
   measure "Spring Boot $boot + JPA + Hikari + PG, cold" "cache=off" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
   "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1

@@ -434,6 +434,11 @@ public final class JdbcScenarios {
             Object pool = wrapped.getOrDefault(ds, ds);
             pool.getClass().getMethod("close").invoke(pool);
         }
+        if (poolKind.equals("c3p0")) {
+            // c3p0's close() destroys the connections in use on its helper threads after it returns: the workers
+            // go on once the server has ended their backends, so that each commit meets a destroyed connection
+            result.put("backendsLeftAfterClose", String.valueOf(awaitBackendsGone(backends)));
+        }
         poolClosed.countDown();
         for (Thread t : threads) {
             t.join();
@@ -445,7 +450,8 @@ public final class JdbcScenarios {
         try {
             active = String.valueOf(ds instanceof HikariDataSource && ((HikariDataSource) ds).getHikariPoolMXBean() == null ? 0 : active(ds));
         } catch (Exception e) {
-            active = "n/a, the closed pool says " + describe(e); // c3p0 refuses to count once closed
+            // c3p0 refuses to count once closed; its message names the pool's identity token, different per run
+            active = "n/a, the closed pool says " + describe(e).replaceAll("\\[ identityToken[^\\]]*\\]", "[...]");
         }
         result.put("active", active);
         result.put("rows", String.valueOf(idsInDatabase().size()));
@@ -748,6 +754,29 @@ public final class JdbcScenarios {
      * this scenario's sessions count (other tests share the server); a session the pool has just aborted may
      * take a moment to end on the server, so this waits for 0, at most 10 s, and gives the last count.
      */
+    /** Waits, at most 30 s, until none of these PostgreSQL backends is left on the server; how many are left. */
+    private long awaitBackendsGone(List<Long> backends) {
+        StringBuilder ids = new StringBuilder();
+        for (Long id : backends) {
+            ids.append(ids.length() == 0 ? "" : ",").append(id);
+        }
+        String q = "select count(*) from pg_stat_activity where pid in (" + ids + ")";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long left;
+        do {
+            try (Connection c = direct(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(q)) {
+                rs.next();
+                left = rs.getLong(1);
+            } catch (SQLException e) {
+                return -1;
+            }
+            if (left > 0) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // polls the server, bounded by the deadline
+            }
+        } while (left > 0 && System.nanoTime() < deadline);
+        return left;
+    }
+
     private long openTransactionsOf(List<Long> backends) {
         if (backends.isEmpty()) {
             return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up cost of the agent, measured, not asserted: the same JVM command N times without and with
-# -javaagent, in alternation, and the medians and their ratio. scripts/startup.sh [N]
+# -javaagent, in alternation, and the medians and their ratio (wall time), and the medians of CPU time.
+# scripts/startup.sh [N]
 #   1. java -version: a JVM that loads no Hibernate or JDBC class
 #   2. Scenarios s9: boots Hibernate 5.6 with HikariCP on H2 and runs a few transactions: cold (the
 #      woven-class cache off: the tested versions' woven classes come from the jar), the same for
@@ -26,7 +27,22 @@ SB4_CP="test-apps/spring-boot-4/target/classes:$(cat test-apps/spring-boot-4/tar
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+# "wall cpu" of one run in ms: elapsed time, and user + system CPU time of the JVM (GNU time; 0 without it).
+# On a shared 2-core machine wall time moves by several hundred ms between runs of a Spring Boot service;
+# CPU time moves less, and what the agent adds to it is what it costs the host.
+ms() {
+  local s e f
+  f=$(mktemp)
+  s=$(date +%s%N)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -o "$f" -f "%U %S" "$@" >/dev/null 2>&1
+  else
+    "$@" >/dev/null 2>&1; echo "0 0" > "$f"
+  fi
+  e=$(date +%s%N)
+  echo "$(( (e - s) / 1000000 )) $(awk '{printf "%d", ($1 + $2) * 1000}' "$f")"
+  rm -f "$f"
+}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
 
 measure() { # measure <label> <agent options> <command...>
@@ -40,11 +56,13 @@ measure() { # measure <label> <agent options> <command...>
     plain+=("$(ms "$JAVA" "$@")")
     agent+=("$(ms "$JAVA" "-javaagent:$AGENT${opts:+=$opts}" "$@")")
   done
-  local p a
-  p=$(printf '%s\n' "${plain[@]}" | median)
-  a=$(printf '%s\n' "${agent[@]}" | median)
-  printf '%-50s without %5d ms   with %5d ms   +%4d ms   ratio %s\n' "$label" "$p" "$a" $((a - p)) \
-    "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')"
+  local p a pc ac
+  p=$(printf '%s\n' "${plain[@]}" | cut -d' ' -f1 | median)
+  a=$(printf '%s\n' "${agent[@]}" | cut -d' ' -f1 | median)
+  pc=$(printf '%s\n' "${plain[@]}" | cut -d' ' -f2 | median)
+  ac=$(printf '%s\n' "${agent[@]}" | cut -d' ' -f2 | median)
+  printf '%-50s without %5d ms   with %5d ms   +%4d ms   ratio %s   cpu %5d -> %5d ms (+%d)\n' "$label" "$p" "$a" $((a - p)) \
+    "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')" "$pc" "$ac" $((ac - pc))
 }
 want() { [ -z "${SG_ONLY:-}" ] || [[ " $SG_ONLY " == *" $1 "* ]]; }
 echo "median of $N runs each, $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"

@@ -16,7 +16,7 @@ import javax.sql.DataSource;
 /**
  * A legacy order servlet as WARs of the 2000s have it: a DAO that commits in try, rolls back in catch and
  * closes in finally, on {@code java:comp/env/jdbc/orders} (META-INF/context.xml: Tomcat's DBCP over
- * PostgreSQL). {@code /do/commit} stores an order; {@code /do/cleanup} rolls back a connection it has closed
+ * PostgreSQL), or with {@code ?pool=jdbcpool} on {@code java:comp/env/jdbc/ordersJdbcPool} (the Tomcat JDBC pool). {@code /do/commit} stores an order; {@code /do/cleanup} rolls back a connection it has closed
  * (the double cleanup of legacy code); {@code /do/deadconn} has the server end the connection's backend
  * inside the transaction. Each answers {@code key=value} lines.
  */
@@ -30,8 +30,11 @@ public class OrdersServlet extends HttpServlet {
         String action = req.getPathInfo() == null ? "" : req.getPathInfo().substring(1);
         String table = getServletContext().getInitParameter("table");
         StringBuilder out = new StringBuilder();
+        // ?pool=jdbcpool: the same DAO on the second JNDI resource, the Tomcat JDBC pool (its connections are
+        // java.lang.reflect.Proxy instances); its keys are prefixed with "jdbcpool."
+        boolean jdbcPool = "jdbcpool".equals(req.getParameter("pool"));
         try {
-            DataSource ds = (DataSource) new InitialContext().lookup("java:comp/env/jdbc/orders");
+            DataSource ds = (DataSource) new InitialContext().lookup(jdbcPool ? "java:comp/env/jdbc/ordersJdbcPool" : "java:comp/env/jdbc/orders");
             switch (action) {
                 case "commit":
                     commit(ds, table, out);
@@ -55,7 +58,7 @@ public class OrdersServlet extends HttpServlet {
             out.append("crash=").append(e).append('\n');
         }
         resp.setContentType("text/plain");
-        resp.getWriter().print(out);
+        resp.getWriter().print(jdbcPool ? out.toString().replaceAll("(?m)^(?=.)", "jdbcpool.") : out);
     }
 
     private static void commit(DataSource ds, String table, StringBuilder out) throws SQLException {

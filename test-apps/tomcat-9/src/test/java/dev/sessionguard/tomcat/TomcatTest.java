@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
 /**
  * #13: a legacy WAR in a real Apache Tomcat (9.0 here, 10.1 in ../tomcat-10 with jakarta.servlet; the distribution zip from Maven Central), started as users start
  * it ({@code bin/catalina.sh run}, the agent in {@code bin/setenv.sh}'s CATALINA_OPTS), its DataSource from
- * JNDI ({@code META-INF/context.xml}, Tomcat's own DBCP over PostgreSQL, the driver in Tomcat's lib/). One
+ * JNDI ({@code META-INF/context.xml}, Tomcat's own DBCP, and the Tomcat JDBC pool, over PostgreSQL, the driver in Tomcat's lib/). One
  * server start without the agent and one with it:
  * <ul>
  *   <li>the backend of a request's connection is killed inside its transaction: without the agent the
@@ -76,6 +76,13 @@ class TomcatTest {
         assertEquals("false", plain.get("callerIsCommitFailure"), plain.toString());
         assertEquals("none", agent.get("cleanup"), "with the agent nothing escapes cleanup: " + agent);
         assertEquals("true", agent.get("callerIsCommitFailure"), "the caller sees the commit failure: " + agent);
+        // the same on the Tomcat JDBC pool's JNDI resource: its Proxy connections decide as the outermost frame
+        assertNotEquals("none", plain.get("jdbcpool.cleanup"), "without the agent the rollback on the dead connection throws: " + plain);
+        assertEquals("false", plain.get("jdbcpool.callerIsCommitFailure"), plain.toString());
+        assertEquals("none", agent.get("jdbcpool.cleanup"), "with the agent nothing escapes cleanup: " + agent);
+        assertEquals("true", agent.get("jdbcpool.callerIsCommitFailure"), "the caller sees the commit failure: " + agent);
+        assertTrue(plain.get("jdbcpool.rollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
+        assertEquals("returned", agent.get("jdbcpool.rollbackAfterClose"), agent.toString());
         assertTrue(plain.get("rollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
         assertEquals("returned", agent.get("rollbackAfterClose"), agent.toString());
         assertTrue(plain.get("ownrollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
@@ -160,6 +167,8 @@ class TomcatTest {
             String base = "http://127.0.0.1:" + port;
             result.putAll(parse(ServerDist.get(base + "/orders/do/deadconn", null)));
             result.putAll(parse(ServerDist.get(base + "/orders/do/cleanup", null)));
+            result.putAll(parse(ServerDist.get(base + "/orders/do/deadconn?pool=jdbcpool", null)));
+            result.putAll(parse(ServerDist.get(base + "/orders/do/cleanup?pool=jdbcpool", null)));
             result.putAll(parse(ServerDist.get(base + "/orders/do/owncleanup", null)));
             result.put("loadersBefore", String.valueOf(webappLoaders(tomcat.pid())));
             int committed = 0;
@@ -258,6 +267,9 @@ class TomcatTest {
                     + "  <Resource name=\"jdbc/orders\" auth=\"Container\" type=\"javax.sql.DataSource\"\n"
                     + "            factory=\"org.apache.tomcat.dbcp.dbcp2.BasicDataSourceFactory\" driverClassName=\"org.postgresql.Driver\"\n"
                     + "            url=\"" + PG_URL + "\" username=\"" + PG_USER + "\" password=\"\" maxTotal=\"4\" maxIdle=\"4\"/>\n"
+                    + "  <Resource name=\"jdbc/ordersJdbcPool\" auth=\"Container\" type=\"javax.sql.DataSource\"\n"
+                    + "            factory=\"org.apache.tomcat.jdbc.pool.DataSourceFactory\" driverClassName=\"org.postgresql.Driver\"\n"
+                    + "            url=\"" + PG_URL + "\" username=\"" + PG_USER + "\" password=\"\" maxActive=\"4\" maxIdle=\"4\"/>\n"
                     + "  <Parameter name=\"table\" value=\"" + table + "\" override=\"false\"/>\n"
                     + "  <Parameter name=\"pgUrl\" value=\"" + PG_URL + "\" override=\"false\"/>\n"
                     + "  <Parameter name=\"pgUser\" value=\"" + PG_USER + "\" override=\"false\"/>\n"

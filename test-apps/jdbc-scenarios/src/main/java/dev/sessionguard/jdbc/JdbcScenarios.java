@@ -756,51 +756,43 @@ public final class JdbcScenarios {
      */
     /** Waits, at most 30 s, until none of these PostgreSQL backends is left on the server; how many are left. */
     private long awaitBackendsGone(List<Long> backends) {
+        return countUntilZero("select count(*) from pg_stat_activity where pid in (" + ids(backends) + ")", 30);
+    }
+
+    /** "1,2,3" */
+    private static String ids(List<Long> backends) {
         StringBuilder ids = new StringBuilder();
         for (Long id : backends) {
             ids.append(ids.length() == 0 ? "" : ",").append(id);
         }
-        String q = "select count(*) from pg_stat_activity where pid in (" + ids + ")";
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        long left;
+        return ids.toString();
+    }
+
+    /** Runs the count query until it says 0, at most {@code seconds}: its last answer, -1 when it fails. */
+    private long countUntilZero(String q, long seconds) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        long n;
         do {
             try (Connection c = direct(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(q)) {
                 rs.next();
-                left = rs.getLong(1);
+                n = rs.getLong(1);
             } catch (SQLException e) {
                 return -1;
             }
-            if (left > 0) {
+            if (n > 0) {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // polls the server, bounded by the deadline
             }
-        } while (left > 0 && System.nanoTime() < deadline);
-        return left;
+        } while (n > 0 && System.nanoTime() < deadline);
+        return n;
     }
 
     private long openTransactionsOf(List<Long> backends) {
         if (backends.isEmpty()) {
             return 0;
         }
-        StringBuilder ids = new StringBuilder();
-        for (Long id : backends) {
-            ids.append(ids.length() == 0 ? "" : ",").append(id);
-        }
-        String q = db.equals("postgres")
+        String ids = ids(backends);
+        return countUntilZero(db.equals("postgres")
                 ? "select count(*) from pg_stat_activity where pid in (" + ids + ") and state like 'idle in transaction%'"
-                : "select count(*) from information_schema.innodb_trx where trx_mysql_thread_id in (" + ids + ")";
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long open;
-        do {
-            try (Connection c = direct(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(q)) {
-                rs.next();
-                open = rs.getLong(1);
-            } catch (SQLException e) {
-                return -1;
-            }
-            if (open > 0) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50)); // polls the server, bounded by the deadline
-            }
-        } while (open > 0 && System.nanoTime() < deadline);
-        return open;
+                : "select count(*) from information_schema.innodb_trx where trx_mysql_thread_id in (" + ids + ")", 10);
     }
 }

@@ -72,19 +72,15 @@ class TomcatTest {
         Map<String, String> agent = run(true);
         System.out.println("Tomcat " + VERSION + " without the agent: " + plain);
         System.out.println("Tomcat " + VERSION + " with the agent: " + agent);
-        assertNotEquals("none", plain.get("cleanup"), "without the agent the rollback on the dead connection throws: " + plain);
-        assertEquals("false", plain.get("callerIsCommitFailure"), plain.toString());
-        assertEquals("none", agent.get("cleanup"), "with the agent nothing escapes cleanup: " + agent);
-        assertEquals("true", agent.get("callerIsCommitFailure"), "the caller sees the commit failure: " + agent);
-        // the same on the Tomcat JDBC pool's JNDI resource: its Proxy connections decide as the outermost frame
-        assertNotEquals("none", plain.get("jdbcpool.cleanup"), "without the agent the rollback on the dead connection throws: " + plain);
-        assertEquals("false", plain.get("jdbcpool.callerIsCommitFailure"), plain.toString());
-        assertEquals("none", agent.get("jdbcpool.cleanup"), "with the agent nothing escapes cleanup: " + agent);
-        assertEquals("true", agent.get("jdbcpool.callerIsCommitFailure"), "the caller sees the commit failure: " + agent);
-        assertTrue(plain.get("jdbcpool.rollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
-        assertEquals("returned", agent.get("jdbcpool.rollbackAfterClose"), agent.toString());
-        assertTrue(plain.get("rollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
-        assertEquals("returned", agent.get("rollbackAfterClose"), agent.toString());
+        // Tomcat's DBCP (no prefix) and the Tomcat JDBC pool ("jdbcpool.", Proxy connections) from JNDI
+        for (String pool : List.of("", "jdbcpool.")) {
+            assertNotEquals("none", plain.get(pool + "cleanup"), "without the agent the rollback on the dead connection throws: " + plain);
+            assertEquals("false", plain.get(pool + "callerIsCommitFailure"), plain.toString());
+            assertEquals("none", agent.get(pool + "cleanup"), "with the agent nothing escapes cleanup: " + agent);
+            assertEquals("true", agent.get(pool + "callerIsCommitFailure"), "the caller sees the commit failure: " + agent);
+            assertTrue(plain.get(pool + "rollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
+            assertEquals("returned", agent.get(pool + "rollbackAfterClose"), agent.toString());
+        }
         assertTrue(plain.get("ownrollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
         assertEquals("returned", agent.get("ownrollbackAfterClose"), agent.toString());
         assertEquals("true", agent.get("loggedThroughTheWebappsSlf4j"), "the agent's lines about the webapp's own pool went to its SLF4J");

@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  *   bits 2-15  DELIVERING  interrupts being delivered to it right now (outside a call), counted
  *   bits 16-63 generation  of the shielded call, so that a deadline task acts on its own call only
  * </pre>
- * Transitions (docs/design.md, "The interrupt shield"): open (this thread, waits while DELIVERING is not
- * zero), hold back (interrupter: OPEN to OPEN|PENDING), deliver outside a call (interrupter: DELIVERING
+ * Transitions (docs/design.md, "The interrupt shield"): open (this thread, an atomic add; then it waits
+ * while DELIVERING is not zero), hold back (interrupter: OPEN to OPEN|PENDING), deliver outside a call (interrupter: DELIVERING
  * +1 while the JDK sets the flag, then -1), close (this thread: clears OPEN and PENDING, re-interrupts
  * itself if PENDING was set), time out (deadline task: OPEN|PENDING of its generation to closed, then
  * delivers).
@@ -67,6 +67,11 @@ public final class CallState {
 
     boolean casWord(long expect, long update) {
         return WORD.compareAndSet(this, expect, update);
+    }
+
+    /** Adds {@code delta} to the state word; returns the word before. */
+    long addWord(long delta) {
+        return WORD.getAndAdd(this, delta);
     }
 
     // ---------------------------------------------------------------- the shield's transitions (pure, unit tested)

@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Rules for this package: no dependencies beyond java.base (java.sql is not visible from the
  * bootstrap loader on JDK 9+); on the normal path (nothing thrown, nobody interrupts, one thread per
- * session) no allocation and no lock: one thread-local lookup per outermost call, a CAS on the
- * thread's own state word, a CAS into the session table for Hibernate calls; nothing here may throw into
- * the application: advice is {@code suppress = Throwable.class}, and every method below answers "do what
+ * session) no allocation and no lock: one thread-local lookup per guarded call, an atomic add and a
+ * CAS on the thread's own state word per outermost call, a CAS into the session table for Hibernate
+ * calls; nothing here may throw into the application: advice is {@code suppress = Throwable.class}, and every method below answers "do what
  * the library would have done" when in doubt. The exit advice calls {@link #exit} in a finally block, so
  * that the call always ends (interrupt set again, nesting undone) whatever an earlier step threw.
  */
@@ -126,8 +126,7 @@ public final class Guard {
             return null;
         }
         s.flags = flags;
-        s.nestedCommitFailure = null;
-        s.nestedRolledBack = null;
+        // nestedCommitFailure and nestedRolledBack are null here: the outermost exit clears them
         s.depth = 1;
         return s;
     }
@@ -144,27 +143,49 @@ public final class Guard {
      * {@code unit} is the connection or session the call is for (a commit failure is remembered for it only).
      */
     public static Throwable exit(CallState s, int op, Object self, Object unit, String site, Throwable thrown) {
+        // kept small enough for the JIT to inline into the woven method; everything else is in the methods below
         if (s == null) {
             return thrown;
         }
         if (s.depth > 1) {
             s.depth--;
-            if (op == ROLLBACK && thrown == null) {
-                s.nestedRolledBack = self;
-            } else if (op == COMMIT && thrown != null && self != s.nestedRolledBack) {
-                // a commit below the call the application made (c3p0's close() committing through
-                // setAutoCommit(true)). One right after a rollback of the same connection (a pool resetting
-                // it, Hibernate's release) commits nothing: its failure loses nothing
-                s.nestedCommitFailure = thrown;
-                s.nestedCommitSite = site;
+            if (thrown == null ? op == ROLLBACK : op == COMMIT) {
+                nestedEnded(s, op, self, site, thrown);
             }
             return thrown;
         }
         s.depth = 0;
         int flags = s.flags;
+        if (thrown == null && (flags & SHIELDED) == 0 && s.nestedCommitFailure == null && s.commitFailure == null
+                && s.nestedRolledBack == null) {
+            // the normal path: nothing to decide, no interrupt to set again unless one was held back meanwhile
+            if ((flags & OPENED) != 0 && InterruptShield.close(s)) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }
+        return outermostEnded(s, flags, op, self, unit, site, thrown);
+    }
+
+    /** A guarded call inside the outermost one ended: a rollback that succeeded, or a commit that failed. */
+    private static void nestedEnded(CallState s, int op, Object self, String site, Throwable thrown) {
+        if (op == ROLLBACK) {
+            s.nestedRolledBack = self;
+        } else if (self != s.nestedRolledBack) {
+            // a commit below the call the application made (c3p0's close() committing through
+            // setAutoCommit(true)). One right after a rollback of the same connection (a pool resetting
+            // it, Hibernate's release) commits nothing: its failure loses nothing
+            s.nestedCommitFailure = thrown;
+            s.nestedCommitSite = site;
+        }
+    }
+
+    /** The outermost call ended with something to decide or to undo: {@link #exit}'s answer. */
+    private static Throwable outermostEnded(CallState s, int flags, int op, Object self, Object unit, String site,
+                                            Throwable thrown) {
         try {
             if (thrown == null && s.nestedCommitFailure == null && s.commitFailure == null) {
-                return null; // the normal path: nothing to decide
+                return null; // nothing to decide
             }
             return Policy.decide(s, flags, op, self, unit, site, thrown);
         } finally {

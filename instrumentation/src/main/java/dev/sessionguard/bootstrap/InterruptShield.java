@@ -71,27 +71,27 @@ final class InterruptShield {
      */
     static boolean open(CallState s) {
         boolean interrupted = arming && awaitArmed();
-        long deadline = 0;
-        while (true) {
-            long w = s.word;
-            if (!CallState.isDelivering(w)) {
-                if (s.casWord(w, CallState.opened(w))) {
-                    break;
-                }
-                continue;
+        long w = s.word;
+        if (!CallState.isOpen(w)) {
+            // only this thread sets OPEN, and interrupters only count deliveries on a closed word, which an
+            // addition keeps: one atomic add, no retry loop
+            w = s.addWord(CallState.GENERATION_ONE | CallState.OPEN);
+        } else {
+            // left open by a call whose exit could not close it (an Error inside close): open it afresh; an
+            // interrupt held back for that call is the caller's now (set again when this call ends)
+            while (!s.casWord(w, CallState.opened(w))) {
+                w = s.word;
             }
-            // another thread is inside interrupt() for this one, outside a call: the flag is being set now.
-            // Wait until it is set, then clear it below, so the call never starts with it
-            if (deadline == 0) {
-                deadline = System.nanoTime() + Config.shieldMaxNanos;
-            } else if (System.nanoTime() - deadline > 0) {
-                // never seen to end (an interrupter descheduled for shieldMaxMs): open anyway
-                if (s.casWord(w, CallState.opened(w))) {
-                    break;
-                }
-                continue;
+            interrupted |= CallState.isPending(w);
+        }
+        if (CallState.isDelivering(w)) {
+            // another thread is inside interrupt() for this one, begun outside a call: the flag is being set
+            // now. Wait until it is set, then clear it below, so the call never starts with it (at most
+            // shieldMaxMs: an interrupter descheduled that long is not waited for)
+            long deadline = System.nanoTime() + Config.shieldMaxNanos;
+            while (CallState.isDelivering(s.word) && System.nanoTime() - deadline < 0) {
+                Thread.yield();
             }
-            Thread.yield();
         }
         return Thread.interrupted() || interrupted;
     }

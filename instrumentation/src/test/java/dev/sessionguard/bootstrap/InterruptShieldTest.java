@@ -66,6 +66,25 @@ class InterruptShieldTest {
         assertEquals("false/true", seen.get(), "not during the call, set after it");
     }
 
+    /** The shield opens with one atomic add on a closed word; a word an earlier call left open is opened afresh. */
+    @Test
+    void aShieldLeftOpenByAnEarlierCallKeepsTheInterruptHeldBackForIt() throws Exception {
+        RecordingLog.protect(false);
+        CallState s = Guard.enter();
+        s.depth = 0; // that call's exit never closed the shield (an Error inside it)
+        Thread caller = Thread.currentThread();
+        Thread interrupter = new Thread(() -> interrupt(caller));
+        interrupter.start();
+        interrupter.join();
+        assertFalse(Thread.currentThread().isInterrupted(), "held back: the word is still open");
+        CallState again = Guard.enter();
+        assertTrue(CallState.isOpen(again.word), "the next call opens the shield again");
+        assertFalse(Thread.currentThread().isInterrupted(), "and runs without the flag");
+        Guard.exit(again, Guard.COMMIT, this, "Test#commit", null);
+        assertFalse(CallState.isOpen(again.word), "closed after it");
+        assertTrue(Thread.interrupted(), "the interrupt held back for the earlier call is delivered when this one ends");
+    }
+
     @Test
     void anInterruptHeldBackTooLongIsDeliveredAtTheDeadline() throws Exception {
         RecordingLog log = new RecordingLog();

@@ -1,7 +1,6 @@
 package dev.sessionguard.agent;
 
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
@@ -13,8 +12,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
+import java.util.zip.Adler32;
+import java.util.zip.CRC32;
 
 /**
  * Makes the helper API ({@code dev/sessionguard/bootstrap/**}) one copy that advice inlined into classes of
@@ -46,13 +45,12 @@ final class BootstrapClasses {
 
     /** The digest of this jar's helper classes (the CLI compares it with a JVM's {@link #BUILD_PROPERTY}). */
     static String ownDigest() throws Exception {
-        return digest(read(agentJar()));
+        return digest(read());
     }
 
     /** Puts the helper classes in place; returns how, for the start-up line. */
     static String install(Instrumentation inst) throws Exception {
-        File agentJar = agentJar();
-        Map<String, byte[]> classes = read(agentJar);
+        Map<String, byte[]> classes = read();
         String build = digest(classes);
         if (onBootstrap()) {
             String there = System.getProperty(BUILD_PROPERTY);
@@ -82,7 +80,10 @@ final class BootstrapClasses {
      * only (JDK 9 and later, through Instrumentation#redefineModule): application code gains no access.
      */
     private static void define(Instrumentation inst, Map<String, byte[]> classes) throws Exception {
-        final byte[] definerBytes = readAll(BootstrapClasses.class.getClassLoader().getResourceAsStream(DEFINER));
+        final byte[] definerBytes = AgentJar.bytes(DEFINER);
+        if (definerBytes == null) {
+            throw new IOException(DEFINER + " missing from the agent jar");
+        }
         ClassLoader isolated = new ClassLoader(null) {
             @Override
             protected Class<?> findClass(String name) throws ClassNotFoundException {
@@ -149,65 +150,56 @@ final class BootstrapClasses {
         }
     }
 
-    private static File agentJar() throws IOException {
-        java.net.URL location = BootstrapClasses.class.getProtectionDomain().getCodeSource().getLocation();
-        try {
-            return new File(location.toURI());
-        } catch (Exception e) {
-            throw new IOException("cannot locate the agent jar from " + location, e);
-        }
-    }
-
     /** The list of helper class files the build wrote (instrumentation/pom.xml). */
     private static final String INDEX = "META-INF/sessionguard/helpers.idx";
 
     /**
-     * The helper classes of the agent jar, by internal name, in name order: by the build's list, through the
-     * class loader that already has the jar open; listing the jar's thousands of entries costs start-up.
+     * The helper classes of the agent jar, by internal name, in name order: by the build's list, read
+     * straight from the jar ({@link AgentJar}); listing the jar's thousands of entries is the fallback.
      */
-    private static Map<String, byte[]> read(File agentJar) throws IOException {
-        ClassLoader own = BootstrapClasses.class.getClassLoader();
-        InputStream index = own == null ? null : own.getResourceAsStream(INDEX);
-        if (index != null) {
-            Map<String, byte[]> classes = new TreeMap<>();
-            for (String line : new String(readAll(index), "UTF-8").split("\n")) {
-                String n = line.trim();
-                if (n.startsWith(PACKAGE) && n.endsWith(".class")) {
-                    classes.put(n.substring(0, n.length() - ".class".length()), readAll(own.getResourceAsStream(n)));
-                }
-            }
-            if (!classes.isEmpty()) {
-                return classes;
-            }
-        }
-        return list(agentJar);
-    }
-
-    /** The same by listing the jar (a jar built without the list). */
-    private static Map<String, byte[]> list(File agentJar) throws IOException {
+    private static Map<String, byte[]> read() throws IOException {
         Map<String, byte[]> classes = new TreeMap<>();
-        try (JarFile jar = new JarFile(agentJar)) {
-            for (JarEntry e : Collections.list(jar.entries())) {
-                String n = e.getName();
-                if (n.startsWith(PACKAGE) && n.endsWith(".class")) {
-                    classes.put(n.substring(0, n.length() - ".class".length()), readAll(jar.getInputStream(e)));
+        byte[] index = AgentJar.bytes(INDEX);
+        if (index != null) {
+            for (String line : new String(index, "UTF-8").split("\n")) {
+                String n = line.trim();
+                byte[] b = n.startsWith(PACKAGE) && n.endsWith(".class") ? AgentJar.bytes(n) : null;
+                if (b != null) {
+                    classes.put(n.substring(0, n.length() - ".class".length()), b);
                 }
             }
         }
         if (classes.isEmpty()) {
-            throw new IOException("no " + PACKAGE + " classes in " + agentJar);
+            // a jar built without the list
+            for (String n : AgentJar.names(PACKAGE)) {
+                if (n.endsWith(".class")) {
+                    classes.put(n.substring(0, n.length() - ".class".length()), AgentJar.bytes(n));
+                }
+            }
+        }
+        if (classes.isEmpty()) {
+            throw new IOException("no " + PACKAGE + " classes in the agent jar");
         }
         return classes;
     }
 
-    /** 12 hex digits over the helper classes' names and bytes (WovenCache's hash: no MessageDigest at start-up). */
+    /**
+     * 12 hex digits over the helper classes' names and bytes: CRC-32 and Adler-32 (both native code in the
+     * JDK; a hash loop in Java runs interpreted at start-up, 4 ms here). It tells two builds' helper classes
+     * apart; it is not a defence against a crafted jar (whoever can replace the agent jar runs its code anyway).
+     */
     static String digest(Map<String, byte[]> classes) throws Exception {
-        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        CRC32 crc = new CRC32();
+        Adler32 adler = new Adler32();
         for (Map.Entry<String, byte[]> e : classes.entrySet()) {
-            all.write(e.getKey().getBytes("UTF-8"));
-            all.write(e.getValue());
+            byte[] name = e.getKey().getBytes("UTF-8");
+            crc.update(name, 0, name.length);
+            crc.update(e.getValue(), 0, e.getValue().length);
+            adler.update(name, 0, name.length);
+            adler.update(e.getValue(), 0, e.getValue().length);
         }
-        return WovenCache.hash(all.toByteArray()).substring(0, 12);
+        String h = Long.toHexString((crc.getValue() << 16) ^ (adler.getValue() & 0xffffL) | (1L << 48));
+        return h.substring(1);
     }
 
     /** The resource {@code name} of {@code loader} (null: the system class loader), or null when it has none. */

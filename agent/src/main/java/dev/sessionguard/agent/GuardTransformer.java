@@ -425,14 +425,18 @@ final class GuardTransformer implements ClassFileTransformer {
     private List<Class<?>> retransform(java.util.function.Predicate<String> which, String failure) {
         List<Class<?>> loaded = new ArrayList<>();
         Class<?> connection = null;
+        Class<?>[] all = inst.getAllLoadedClasses();
         if (connections != null) {
-            try {
-                connection = Class.forName("java.sql.Connection");
-            } catch (Throwable e) {
-                // no java.sql module in this runtime: no connections to find
+            // java.sql.Connection as it is loaded, if it is: while it is not, no class implementing it can be
+            // (loading it here would cost a premain a few classes of the java.sql module for nothing)
+            for (Class<?> c : all) {
+                if ("java.sql.Connection".equals(c.getName())) { // only the JDK may define java.*
+                    connection = c;
+                    break;
+                }
             }
         }
-        for (Class<?> c : inst.getAllLoadedClasses()) {
+        for (Class<?> c : all) {
             Target t = byInternalName.get(c.getName().replace('.', '/'));
             // a Connection found by its class file belongs to the jdbc group
             String group = t != null ? t.group() : ConnectionMatcher.isLoadedCandidate(c, connection) ? "jdbc" : null;

@@ -62,7 +62,7 @@ final class Options {
         String targets = values.containsKey("targets") ? values.get("targets") : "hibernate,jdbc";
         boolean h = false;
         boolean j = false;
-        for (String t : targets.split("[+,]")) {
+        for (String t : targets.replace('+', ',').split(",")) { // no regex at start-up
             String name = t.trim().toLowerCase(Locale.ROOT);
             if (name.equals("hibernate")) {
                 h = true;

@@ -21,7 +21,7 @@ final class Shipped {
             return null;
         }
         try {
-            return BootstrapClasses.resource(Shipped.class.getClassLoader(), DIR + key);
+            return AgentJar.bytes(DIR + key);
         } catch (Throwable t) {
             return null;
         }

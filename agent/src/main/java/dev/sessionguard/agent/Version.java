@@ -1,6 +1,6 @@
 package dev.sessionguard.agent;
 
-import java.io.InputStream;
+import java.io.ByteArrayInputStream;
 import java.util.Properties;
 
 final class Version {
@@ -16,10 +16,11 @@ final class Version {
     }
 
     private static String read() {
-        try (InputStream in = Version.class.getResourceAsStream("version.properties")) {
+        try {
+            byte[] b = AgentJar.bytes("dev/sessionguard/agent/version.properties");
             Properties p = new Properties();
-            if (in != null) {
-                p.load(in);
+            if (b != null) {
+                p.load(new ByteArrayInputStream(b));
             }
             return p.getProperty("version", "unknown");
         } catch (Exception e) {

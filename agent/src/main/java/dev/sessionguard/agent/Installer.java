@@ -60,12 +60,12 @@ final class Installer {
             current = installation;
         }
         if (!attached) {
-            // the MBean server waits until a library class is woven, on a thread of its own (see Jmx)
+            // the MBean waits until a library class is woven, on a thread of its own, and then until it is cheap (Jmx)
             // no lambdas on the start-up path: each costs a class spun at run time
             transformer.afterFirstTarget(new Runnable() {
                 @Override
                 public void run() {
-                    Jmx.register(installation);
+                    Jmx.registerWhenCheap(installation);
                 }
             });
         }
@@ -79,6 +79,21 @@ final class Installer {
             log.applicationStarted();
         }
         log.info("SessionGuard " + Version.get() + " " + (attached ? "attached" : "started") + " (" + options + "); helper classes " + helpers);
+    }
+
+    static boolean isCurrent(Installation installation) {
+        synchronized (Installer.class) {
+            return current == installation;
+        }
+    }
+
+    /** The CLI asks for the MBean now ({@link Jmx#COMMAND}). */
+    static void registerJmx() {
+        Installation i;
+        synchronized (Installer.class) {
+            i = current;
+        }
+        Jmx.registerNow(i);
     }
 
     /** premain has returned: the application may have chosen its java.util.logging LogManager by the next line. */

@@ -13,22 +13,103 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 /**
- * Registers {@link SessionGuardMXBean} in the platform MBean server. With {@code -javaagent} this happens
- * once the first library class is woven, on a thread of its own: the platform MBean server is not created
- * during premain, where it would slow start-up and initialise java.util.logging before the application
- * chose its log manager. When attached, at once.
+ * Registers {@link SessionGuardMXBean} in the platform MBean server. When attached, at once. With
+ * {@code -javaagent}, never during premain (it would initialise java.util.logging before the application
+ * chose its log manager), and not at start-up either unless the application has created the platform MBean
+ * server already: creating it loads about 350 JDK classes and costs about 100 ms of CPU, a third of the
+ * agent's whole start-up cost on a small service. So, on the agent's own thread once the first library class
+ * is woven: at once when the server is there, else {@link #DELAY_MS} later (as Datadog's agent delays its
+ * JMX work), or earlier when the CLI asks for it ({@code status}, {@code mode}: they load the agent with
+ * {@link #COMMAND}). docs/design.md, "JMX".
  */
 final class Jmx {
 
     private Jmx() {
     }
 
+    /**
+     * How long after the first woven library class the MBean waits for the application to settle; the system
+     * property {@code sessionguard.jmxDelayMs} sets another (the tests make it longer than they run).
+     */
+    static final long DELAY_MS = 10_000;
+    /** The agent argument with which the CLI has an agent started with -javaagent register its MBean now. */
+    static final String COMMAND = "command=jmx";
+    /** The platform MBean server's class: loaded once anyone has created it (JDK 8 to 25). */
+    private static final String SERVER_CLASS = "com.sun.jmx.mbeanserver.JmxMBeanServer";
+
+    /** The installation whose MBean is registered, or null. Guarded by Jmx.class. */
+    private static Installer.Installation registered;
+
+    /**
+     * Runs on the agent's own thread once the first library class is woven: registers the MBean when the
+     * platform MBean server exists already, else after {@link #DELAY_MS}, unless it was registered meanwhile
+     * (the CLI) or the agent was detached.
+     */
+    static void registerWhenCheap(Installer.Installation installation) {
+        if (!installation.options.jmx) {
+            return;
+        }
+        // this thread was started from a class-loading thread: keep none of its context (a webapp's loader)
+        Thread.currentThread().setContextClassLoader(null);
+        if (!serverExists(installation.inst)) {
+            long deadline = System.nanoTime() + delayMs() * 1_000_000L;
+            for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+                synchronized (Jmx.class) {
+                    if (registered == installation) {
+                        return;
+                    }
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(left);
+            }
+        }
+        if (Installer.isCurrent(installation)) {
+            register(installation);
+        }
+    }
+
+    private static long delayMs() {
+        try {
+            Long ms = Long.getLong("sessionguard.jmxDelayMs");
+            return ms == null || ms < 0 ? DELAY_MS : ms;
+        } catch (SecurityException e) {
+            return DELAY_MS;
+        }
+    }
+
+    /** The CLI's {@link #COMMAND}: the MBean of the running installation, now (nothing when already there). */
+    static void registerNow(Installer.Installation installation) {
+        if (installation != null) {
+            register(installation);
+        }
+    }
+
+    private static boolean serverExists(java.lang.instrument.Instrumentation inst) {
+        try {
+            for (Class<?> c : inst.getAllLoadedClasses()) {
+                if (SERVER_CLASS.equals(c.getName())) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (Throwable t) {
+            return true; // cannot tell: as before, register it now
+        }
+    }
+
     static void register(Installer.Installation installation) {
         if (!installation.options.jmx) {
             return;
         }
+        synchronized (Jmx.class) {
+            if (registered == installation) {
+                return;
+            }
+        }
         try {
             replace(new Bean(installation));
+            synchronized (Jmx.class) {
+                registered = installation;
+            }
         } catch (Throwable t) {
             installation.log.warn("the MBean " + SessionGuardMXBean.OBJECT_NAME + " could not be registered (" + t
                     + "); the agent works on without it", t);
@@ -36,6 +117,9 @@ final class Jmx {
     }
 
     static void unregister() {
+        synchronized (Jmx.class) {
+            registered = null;
+        }
         try {
             replace(null);
         } catch (Throwable t) {

@@ -147,7 +147,15 @@ final class Vm implements AutoCloseable {
             MBeanServerConnection c = connector.getMBeanServerConnection();
             ObjectName name = new ObjectName(SessionGuardMXBean.OBJECT_NAME);
             if (!c.isRegistered(name)) {
-                return null;
+                String installed = installed();
+                if (installed == null || installed.contains("jmx=off")) {
+                    return null;
+                }
+                // an agent started with -javaagent registers its MBean late (Jmx): have it do so now
+                loadAgent(Jmx.COMMAND);
+                if (!c.isRegistered(name)) {
+                    return null;
+                }
             }
             return JMX.newMXBeanProxy(c, name, SessionGuardMXBean.class);
         } catch (Failure e) {

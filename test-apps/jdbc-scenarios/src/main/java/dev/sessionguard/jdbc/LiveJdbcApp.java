@@ -23,6 +23,8 @@ import javax.management.ObjectName;
  * <li>{@code await-mbean}: waits (bounded) until the agent's MBean is registered: {@code mbean true|false}.</li>
  * <li>{@code exit}.</li>
  * </ul>
+ * With {@code -Dlive.platformServer=false} it does not create the platform MBean server (as a Spring Boot
+ * service does not), and {@code await-mbean} is not available.
  */
 public final class LiveJdbcApp {
 
@@ -33,15 +35,17 @@ public final class LiveJdbcApp {
         String url = "jdbc:h2:mem:live;DB_CLOSE_DELAY=-1";
         ObjectName guard = new ObjectName("dev.sessionguard:type=Guard");
         CountDownLatch registered = new CountDownLatch(1);
-        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        server.addNotificationListener(MBeanServerDelegate.DELEGATE_NAME, (n, handback) -> {
-            if (n instanceof MBeanServerNotification && MBeanServerNotification.REGISTRATION_NOTIFICATION.equals(n.getType())
-                    && guard.equals(((MBeanServerNotification) n).getMBeanName())) {
+        if (!"false".equals(System.getProperty("live.platformServer"))) {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            server.addNotificationListener(MBeanServerDelegate.DELEGATE_NAME, (n, handback) -> {
+                if (n instanceof MBeanServerNotification && MBeanServerNotification.REGISTRATION_NOTIFICATION.equals(n.getType())
+                        && guard.equals(((MBeanServerNotification) n).getMBeanName())) {
+                    registered.countDown();
+                }
+            }, null, null);
+            if (server.isRegistered(guard)) {
                 registered.countDown();
             }
-        }, null, null);
-        if (server.isRegistered(guard)) {
-            registered.countDown();
         }
         System.out.println("pid " + ProcessHandle.current().pid());
         System.out.flush();

@@ -1,6 +1,7 @@
 package dev.sessionguard.jdbc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,11 +43,15 @@ class RuntimeControlTest {
             this(agent, "", null);
         }
 
-        /** With the agent's options (after log=info) and one more JVM argument, or null. */
-        Service(boolean agent, String options, String jvmArg) throws Exception {
-            List<String> cmd = new ArrayList<>(Arrays.asList(JAVA, "-cp", Fork.classpath()));
-            if (jvmArg != null) {
-                cmd.add(jvmArg);
+        /** With the agent's options (after log=info) and more JVM arguments (null: none). */
+        Service(boolean agent, String options, String... jvmArgs) throws Exception {
+            this(Fork.classpath(), agent, options, jvmArgs);
+        }
+
+        Service(String classpath, boolean agent, String options, String... jvmArgs) throws Exception {
+            List<String> cmd = new ArrayList<>(Arrays.asList(JAVA, "-cp", classpath));
+            if (jvmArgs != null) {
+                cmd.addAll(Arrays.asList(jvmArgs));
             }
             if (agent) {
                 cmd.add("-javaagent:" + Fork.AGENT_JAR + "=log=info" + (options.isEmpty() ? "" : "," + options));
@@ -172,9 +177,44 @@ class RuntimeControlTest {
         }
     }
 
+    /**
+     * A service that never creates the platform MBean server (Spring Boot's default): the agent does not
+     * create it at start-up either (about 350 JDK classes, 100 ms of CPU), its MBean waits (here longer than
+     * the test runs: sessionguard.jmxDelayMs), and status asks for it and gets the counters.
+     */
+    @Test
+    void withoutAPlatformMBeanServerTheAgentCreatesNoneAndStatusAsksForItsMBean() throws Exception {
+        File classes = File.createTempFile("sg-live", ".classes");
+        // Druid's driver, on this module's class path for the pool matrix, creates the platform MBean server when
+        // DriverManager loads it: this service goes without it
+        StringBuilder cp = new StringBuilder();
+        for (String e : Fork.classpath().split(File.pathSeparator)) {
+            if (!e.contains("druid")) {
+                cp.append(cp.length() == 0 ? "" : File.pathSeparator).append(e);
+            }
+        }
+        try (Service s = new Service(cp.toString(), true, "", "-Dlive.platformServer=false", "-Dsessionguard.jmxDelayMs=600000",
+                "-Xlog:class+load=info:file=" + classes.getAbsolutePath())) {
+            assertEquals("probe none", s.ask("probe"), "with the agent the rollback is swallowed");
+            assertEquals("probe none", s.ask("probe"), "the first library class was woven before this: the MBean's thread runs");
+            String loaded = new String(Files.readAllBytes(classes.toPath()), StandardCharsets.UTF_8);
+            assertTrue(loaded.contains(" org.h2.jdbc.JdbcConnection "), "the class log is read: " + loaded.length());
+            assertFalse(loaded.contains(" " + "com.sun.jmx.mbeanserver.JmxMBeanServer "), "no platform MBean server at start-up");
+
+            Cli status = cli("status", s.pid);
+            assertEquals(0, status.exit, status.toString());
+            assertEquals("mode:          protect", line(status.out, "mode:"), status.toString());
+            assertTrue(status.out.contains("org.h2.jdbc.JdbcConnection#rollback"), status.toString());
+            assertEquals("rollback.swallowed     2  (closed 2)", line(status.out, "rollback.swallowed"), status.toString());
+            assertEquals(0, cli("mode", s.pid, "observe").exit, "the MBean stays registered");
+        } finally {
+            classes.delete();
+        }
+    }
+
     @Test
     void withJmxOffStatusSaysSoAndModeCannotBeSwitched() throws Exception {
-        try (Service s = new Service(true, "jmx=off", null)) {
+        try (Service s = new Service(true, "jmx=off")) {
             assertEquals("probe none", s.ask("probe"));
             Cli status = cli("status", s.pid);
             assertEquals(0, status.exit, status.toString());

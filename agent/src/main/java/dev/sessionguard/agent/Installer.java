@@ -59,13 +59,23 @@ final class Installer {
         synchronized (Installer.class) {
             current = installation;
         }
-        if (!attached) {
-            // the MBean waits until a library class is woven, on a thread of its own, and then until it is cheap (Jmx)
-            // no lambdas on the start-up path: each costs a class spun at run time
-            transformer.afterFirstTarget(new Runnable() {
+        if (!attached && options.jmx) {
+            // the MBean waits until a library class is woven, and then until it is cheap (Jmx), on a thread of its
+            // own, made here: a thread takes its context class loader and access control context from the thread
+            // that constructs it, and here that is premain's, not a webapp's that happens to load the first library
+            // class (the thread may wait 10 s). No lambdas on the start-up path: each costs a class spun at run time
+            final Thread jmx = new Thread(new Runnable() {
                 @Override
                 public void run() {
                     Jmx.registerWhenCheap(installation);
+                }
+            }, "sessionguard-jmx");
+            jmx.setDaemon(true);
+            jmx.setContextClassLoader(null);
+            transformer.afterFirstTarget(new Runnable() {
+                @Override
+                public void run() {
+                    jmx.start();
                 }
             });
         }

@@ -41,7 +41,7 @@ final class Jmx {
     private static Installer.Installation registered;
 
     /**
-     * Runs on the agent's own thread once the first library class is woven: registers the MBean when the
+     * Runs on the agent's own thread (made in premain, see Installer) once the first library class is woven: registers the MBean when the
      * platform MBean server exists already, else after {@link #DELAY_MS}, unless it was registered meanwhile
      * (the CLI) or the agent was detached.
      */
@@ -49,8 +49,6 @@ final class Jmx {
         if (!installation.options.jmx) {
             return;
         }
-        // this thread was started from a class-loading thread: keep none of its context (a webapp's loader)
-        Thread.currentThread().setContextClassLoader(null);
         if (!serverExists(installation.inst)) {
             long deadline = System.nanoTime() + delayMs() * 1_000_000L;
             for (long left; (left = deadline - System.nanoTime()) > 0; ) {

@@ -158,7 +158,7 @@ public final class Cli {
             if (bean == null) {
                 out.println("SessionGuard " + installed + " runs in " + pid + (installed.contains("jmx=off")
                         ? "; it was started with jmx=off, so there are no counters to show"
-                        : "; its MBean could not be registered (see that JVM's log or standard error)"));
+                        : "; its MBean is not registered: no Hibernate or JDBC class has been woven yet (or see that JVM's log)"));
                 return 0;
             }
             out.println("SessionGuard " + bean.getVersion() + " " + bean.getStartedAs() + " in " + pid);
@@ -195,7 +195,7 @@ public final class Cli {
             }
             SessionGuardMXBean bean = vm.guard();
             if (bean == null) {
-                err.println("SessionGuard runs in " + pid + " but its MBean is not registered (jmx=off, or it could not be registered: see that JVM's log)");
+                err.println("SessionGuard runs in " + pid + " but its MBean is not registered (jmx=off, or no Hibernate or JDBC class woven yet)");
                 return 1;
             }
             String before = bean.getMode();

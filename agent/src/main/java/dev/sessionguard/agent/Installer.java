@@ -97,15 +97,6 @@ final class Installer {
         }
     }
 
-    /** The CLI asks for the MBean now ({@link Jmx#COMMAND}). */
-    static void registerJmx() {
-        Installation i;
-        synchronized (Installer.class) {
-            i = current;
-        }
-        Jmx.registerNow(i);
-    }
-
     /** premain has returned: the application may have chosen its java.util.logging LogManager by the next line. */
     static void premainDone() {
         Installation i;

@@ -15,12 +15,12 @@ import javax.management.ObjectName;
 /**
  * Registers {@link SessionGuardMXBean} in the platform MBean server. When attached, at once. With
  * {@code -javaagent}, never during premain (it would initialise java.util.logging before the application
- * chose its log manager), and not at start-up either unless the application has created the platform MBean
- * server already: creating it loads about 350 JDK classes and costs about 100 ms of CPU, a third of the
- * agent's whole start-up cost on a small service. So, on the agent's own thread once the first library class
- * is woven: at once when the server is there, else {@link #DELAY_MS} later (as Datadog's agent delays its
- * JMX work), or earlier when the CLI asks for it ({@code status}, {@code mode}: they load the agent with
- * {@link #COMMAND}). docs/design.md, "JMX".
+ * chose its log manager), and not at start-up either unless someone has created the platform MBean server:
+ * creating it loads about 350 JDK classes and costs about 100 ms of CPU, a third of the agent's whole
+ * start-up cost on a small service. So, on the agent's own thread once the first library class is woven: as
+ * soon as the platform MBean server exists (the application's, or the one the JVM's local JMX agent creates
+ * when the CLI's {@code status} or {@code mode}, or JConsole, connects), looked for every {@link #POLL_MS},
+ * and at the latest {@link #DELAY_MS} later (as Datadog's agent delays its JMX work). docs/design.md, "JMX".
  */
 final class Jmx {
 
@@ -32,33 +32,28 @@ final class Jmx {
      * property {@code sessionguard.jmxDelayMs} sets another (the tests make it longer than they run).
      */
     static final long DELAY_MS = 10_000;
-    /** The agent argument with which the CLI has an agent started with -javaagent register its MBean now. */
-    static final String COMMAND = "command=jmx";
-    /** The platform MBean server's class: loaded once anyone has created it (JDK 8 to 25). */
-    private static final String SERVER_CLASS = "com.sun.jmx.mbeanserver.JmxMBeanServer";
+    /** How often the waiting thread looks for a platform MBean server someone else created. */
+    static final long POLL_MS = 200;
 
     /** The installation whose MBean is registered, or null. Guarded by Jmx.class. */
     private static Installer.Installation registered;
 
     /**
-     * Runs on the agent's own thread (made in premain, see Installer) once the first library class is woven: registers the MBean when the
-     * platform MBean server exists already, else after {@link #DELAY_MS}, unless it was registered meanwhile
-     * (the CLI) or the agent was detached.
+     * Runs on the agent's own thread (made in premain, see Installer) once the first library class is woven:
+     * registers the MBean once an MBean server exists, at the latest after {@link #DELAY_MS}, unless the agent
+     * was detached meanwhile.
      */
     static void registerWhenCheap(Installer.Installation installation) {
         if (!installation.options.jmx) {
             return;
         }
-        if (!serverExists(installation.inst)) {
-            long deadline = System.nanoTime() + delayMs() * 1_000_000L;
-            for (long left; (left = deadline - System.nanoTime()) > 0; ) {
-                synchronized (Jmx.class) {
-                    if (registered == installation) {
-                        return;
-                    }
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(left);
+        long deadline = System.nanoTime() + delayMs() * 1_000_000L;
+        while (!serverExists()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !Installer.isCurrent(installation)) {
+                break;
             }
+            java.util.concurrent.locks.LockSupport.parkNanos(Math.min(left, POLL_MS * 1_000_000L));
         }
         if (Installer.isCurrent(installation)) {
             register(installation);
@@ -74,23 +69,15 @@ final class Jmx {
         }
     }
 
-    /** The CLI's {@link #COMMAND}: the MBean of the running installation, now (nothing when already there). */
-    static void registerNow(Installer.Installation installation) {
-        if (installation != null) {
-            register(installation);
-        }
-    }
-
-    private static boolean serverExists(java.lang.instrument.Instrumentation inst) {
+    /**
+     * Has anyone created an MBean server? The platform one is made through MBeanServerFactory, which lists
+     * what it made; asking costs a class or two of javax.management, not the server's 350.
+     */
+    private static boolean serverExists() {
         try {
-            for (Class<?> c : inst.getAllLoadedClasses()) {
-                if (SERVER_CLASS.equals(c.getName())) {
-                    return true;
-                }
-            }
-            return false;
+            return !javax.management.MBeanServerFactory.findMBeanServer(null).isEmpty();
         } catch (Throwable t) {
-            return true; // cannot tell: as before, register it now
+            return true; // cannot tell (a security manager): register it now, as the agent did before
         }
     }
 

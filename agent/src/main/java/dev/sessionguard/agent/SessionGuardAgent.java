@@ -30,10 +30,6 @@ public final class SessionGuardAgent {
 
     private static void start(String args, Instrumentation inst, boolean attached) {
         try {
-            if (attached && args != null && args.trim().equals(Jmx.COMMAND)) {
-                Installer.registerJmx();
-                return;
-            }
             if (attached && args != null && args.trim().equals(DETACH)) {
                 synchronized (SessionGuardAgent.class) {
                     if (System.getProperty(INSTALLED_PROPERTY) != null) {

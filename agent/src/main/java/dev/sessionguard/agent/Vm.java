@@ -6,6 +6,7 @@ import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import javax.management.JMX;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
@@ -151,10 +152,14 @@ final class Vm implements AutoCloseable {
                 if (installed == null || installed.contains("jmx=off")) {
                     return null;
                 }
-                // an agent started with -javaagent registers its MBean late (Jmx): have it do so now
-                loadAgent(Jmx.COMMAND);
-                if (!c.isRegistered(name)) {
-                    return null;
+                // an agent started with -javaagent registers its MBean once an MBean server exists (Jmx), which
+                // connecting has just made: it looks every 200 ms
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+                while (!c.isRegistered(name)) {
+                    if (System.nanoTime() - deadline > 0) {
+                        return null;
+                    }
+                    Thread.sleep(50);
                 }
             }
             return JMX.newMXBeanProxy(c, name, SessionGuardMXBean.class);

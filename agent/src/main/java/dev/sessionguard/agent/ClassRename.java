@@ -19,23 +19,17 @@ final class ClassRename {
     }
 
     /**
-     * The cache key of a Proxy class: the JDK's ProxyGenerator makes the same class, but for its name and
-     * the order of its methods, from the same interfaces on the same runtime build; any of those classes
-     * serves (each is self-contained: its static initializer finds its Method objects by name). Null when
-     * the class file cannot be read.
+     * The cache key of a Proxy class: a hash of its class file with its own name replaced by {@link #TOKEN}.
+     * Two JVMs make the same proxy class from the same interfaces but for its name and, often, the order of
+     * its methods: which static {@code Method} field (m3, m7, ...) each method passes to the handler follows
+     * {@code getMethods()}, whose order differs from one JVM to the next. The order must be part of the key:
+     * a class retransformed after it was loaded (attach) keeps the fields its static initializer filled, so
+     * bytes woven in a JVM with another order would hand {@code rollback()} the Method of another method.
+     * Null when the class file cannot be read.
      */
-    static String proxyKey(byte[] classFile) {
-        ClassHeader h = ClassHeader.read(classFile, false);
-        if (h == null) {
-            return null;
-        }
-        StringBuilder what = new StringBuilder(System.getProperty("java.vm.vendor", "")).append(';')
-                .append(System.getProperty("java.vm.version", "")).append(';').append(System.getProperty("java.runtime.version", ""));
-        for (String i : h.interfaces) {
-            what.append(';').append(i);
-        }
-        byte[] b = what.toString().getBytes(StandardCharsets.UTF_8);
-        return WovenCache.key(TOKEN.replace('/', '.'), b);
+    static String proxyKey(byte[] classFile, String internalName) {
+        byte[] renamed = rename(classFile, internalName, TOKEN);
+        return renamed == null ? null : WovenCache.key(TOKEN.replace('/', '.'), renamed);
     }
 
     /** A java.lang.reflect.Proxy class name: {@code <package>/$Proxy<n>}. */

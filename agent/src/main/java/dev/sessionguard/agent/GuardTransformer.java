@@ -111,10 +111,10 @@ final class GuardTransformer implements ClassFileTransformer {
         if (!shieldTarget && !delegation.seesHelpers(loader, name)) {
             return null; // JBoss Modules or OSGi without the helper package delegated: said once, at WARN
         }
-        // a Proxy class has another number and another method order in every JVM: its entry is keyed by what
-        // determines it (the runtime and its interfaces) and stored without its name (docs/weaving.md)
+        // a Proxy class has another number in every JVM, and often another method order: its entry is keyed by its
+        // class file with its name replaced (the order is part of the key) and stored without its name (docs/weaving.md)
         boolean proxy = ClassRename.isProxy(className);
-        String key = proxy ? ClassRename.proxyKey(bytes) : WovenCache.key(name, bytes);
+        String key = proxy ? ClassRename.proxyKey(bytes, className) : WovenCache.key(name, bytes);
         WovenCache cache = null;
         try {
             // a library version the build wove: shipped in the jar (Shipped), no Byte Buddy, no disk

@@ -18,7 +18,8 @@ import javax.sql.DataSource;
  * closes in finally, on {@code java:comp/env/jdbc/orders} (META-INF/context.xml: Tomcat's DBCP over
  * PostgreSQL), or with {@code ?pool=jdbcpool} on {@code java:comp/env/jdbc/ordersJdbcPool} (the Tomcat JDBC pool). {@code /do/commit} stores an order; {@code /do/cleanup} rolls back a connection it has closed
  * (the double cleanup of legacy code); {@code /do/deadconn} has the server end the connection's backend
- * inside the transaction. Each answers {@code key=value} lines.
+ * inside the transaction; {@code /do/jta?case=...} (WildFly only) runs a container-managed JTA transaction of
+ * {@link JtaOrders}. Each answers {@code key=value} lines.
  */
 @WebServlet("/do/*")
 public class OrdersServlet extends HttpServlet {
@@ -45,6 +46,10 @@ public class OrdersServlet extends HttpServlet {
                 case "deadconn":
                     deadConnection(ds, table, out);
                     break;
+                case "jta":
+                    // WildFly only: container-managed JTA transactions through JPA (JtaOrders, WEB-INF/ejb-jar.xml)
+                    JtaOrders.serve(req.getParameter("case"), ds, table, out);
+                    break;
                 case "owncleanup":
                     // the same double cleanup on the webapp's own HikariCP pool: prefixed keys
                     StringBuilder own = new StringBuilder();
@@ -55,7 +60,7 @@ public class OrdersServlet extends HttpServlet {
                     out.append("ok=true\n");
             }
         } catch (Exception e) {
-            out.append("crash=").append(e).append('\n');
+            out.append("jta".equals(action) ? "jta." + req.getParameter("case") + ".crash=" : "crash=").append(e).append('\n');
         }
         resp.setContentType("text/plain");
         resp.getWriter().print(jdbcPool ? out.toString().replaceAll("(?m)^(?=.)", "jdbcpool.") : out);

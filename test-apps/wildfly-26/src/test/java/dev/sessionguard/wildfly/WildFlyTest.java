@@ -33,6 +33,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
@@ -55,7 +56,14 @@ import org.junit.jupiter.api.Test;
  *       "This connection has been closed." replaces the commit failure; with it the caller sees the commit
  *       failure and nothing escapes cleanup; the woven class is IronJacamar's WrappedConnection, inside a JBoss
  *       Modules module, with no flag beyond -javaagent;</li>
- *   <li>a rollback after close on the handle: IronJacamar's IJ031040 without the agent, swallowed with it.</li>
+ *   <li>a rollback after close on the handle: IronJacamar's IJ031040 without the agent, swallowed with it;</li>
+ *   <li>container-managed JTA transactions of a stateless bean ({@code JtaOrders}, WEB-INF/ejb-jar.xml) writing through
+ *       JPA on the server's own Hibernate: marked rollback-only; a failed statement caught by the bean (Hibernate
+ *       marks the transaction, the container rolls it back and tells the caller nothing, with and without the
+ *       agent); the backend killed before the container's commit (the caller gets EJBTransactionRolledbackException
+ *       either way, the agent counts commit.failed); the server stopped (SIGTERM) with a transaction in flight
+ *       (WildFly waits for it, it commits). The agent weaves the server's Hibernate and changes none of these
+ *       outcomes.</li>
  * </ul>
  */
 class WildFlyTest {
@@ -79,6 +87,27 @@ class WildFlyTest {
         assertEquals("returned", agent.get("rollbackAfterClose"), agent.toString());
         assertEquals("true", agent.get("wovenIronJacamar"), "the agent's lines name IronJacamar's WrappedConnection: " + agent);
         assertEquals("true", agent.get("linesInServerLog"), "its lines are in WildFly's server.log: " + agent);
+        // container-managed JTA through the server's own Hibernate: the agent weaves it, and changes no outcome
+        assertEquals("true", agent.get("wovenHibernate"), "the server's Hibernate is woven: " + agent.get("report"));
+        for (String key : new String[] {"rollbackonly.caller", "rollbackonly.rows", "caughtfailure.caller", "caughtfailure.rows",
+            "deadconn.caller", "deadconn.rows", "inflight.waiting", "inflight.shutdownLogged", "inflight.caller", "inflight.rows",
+            "inflight.stopped", "inflight.rowsAfterStop", "inflight.backendsLeft"}) {
+            assertEquals(plain.get("jta." + key), agent.get("jta." + key), "jta." + key + " as without the agent: " + agent);
+        }
+        assertEquals("0", plain.get("jta.rollbackonly.rows"), plain.toString());
+        // (javax.persistence.PersistenceException on 26's Hibernate 5.3, SQLGrammarException, a subclass, on 38's 7.x)
+        assertTrue(plain.get("jta.caughtfailure.caller").startsWith("returned: caught "),
+                "the container rolls back and tells the caller nothing: " + plain);
+        assertEquals("0", plain.get("jta.caughtfailure.rows"), plain.toString());
+        // the failed commit of the container reaches the caller with the agent too, counted at the driver
+        assertTrue(agent.get("jta.deadconn.caller").contains("EJBTransactionRolledbackException"), agent.toString());
+        assertEquals("0", agent.get("jta.deadconn.rows"), agent.toString());
+        assertTrue(agent.get("agentEvents").contains("commit.failed reason=closed at org.postgresql.jdbc.PgConnection#commit"), agent.toString());
+        // stopped with a transaction in flight: WildFly waits for it, it commits, the caller is answered
+        assertEquals("true", agent.get("jta.inflight.waiting"), agent.toString());
+        assertEquals("returned: lock granted", agent.get("jta.inflight.caller"), agent.toString());
+        assertEquals("1", agent.get("jta.inflight.rowsAfterStop"), agent.toString());
+        assertEquals("0", agent.get("jta.inflight.backendsLeft"), agent.toString());
     }
 
     private Map<String, String> run(boolean withAgent) throws Exception {
@@ -103,11 +132,23 @@ class WildFlyTest {
                 + "    <driver>postgresql.jar</driver>\n"
                 + "    <security><user-name>" + PG_USER + "</user-name><password></password></security>\n"
                 + "    <pool><min-pool-size>0</min-pool-size><max-pool-size>4</max-pool-size></pool>\n"
+                // as WildFly's documentation configures PostgreSQL: a broken connection is destroyed, not pooled again
+                + "    <validation>\n"
+                + "      <valid-connection-checker class-name=\"org.jboss.jca.adapters.jdbc.extensions.postgres.PostgreSQLValidConnectionChecker\"/>\n"
+                + "      <validate-on-match>true</validate-on-match>\n"
+                + "      <exception-sorter class-name=\"org.jboss.jca.adapters.jdbc.extensions.postgres.PostgreSQLExceptionSorter\"/>\n"
+                + "    </validation>\n"
+                + "  </datasource>\n"
+                // a non-JTA datasource for the bean's administrative statement (pg_terminate_backend)
+                + "  <datasource jndi-name=\"java:jboss/datasources/AdminDS\" pool-name=\"AdminDS\" jta=\"false\">\n"
+                + "    <connection-url>" + PG_URL + "</connection-url>\n"
+                + "    <driver>postgresql.jar</driver>\n"
+                + "    <security><user-name>" + PG_USER + "</user-name><password></password></security>\n"
                 + "  </datasource>\n</datasources>\n").getBytes(StandardCharsets.UTF_8));
         writeWar(deployments.resolve("orders.war"), table);
         if (withAgent) {
             Files.write(home.resolve("bin/standalone.conf"), ("\nJAVA_OPTS=\"$JAVA_OPTS -javaagent:" + Fork.AGENT_JAR
-                    + "=log=info\"\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+                    + "=log=info,report=" + home.resolve("sessionguard-report.json") + "\"\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
         }
         int port = freePort();
         int offset = port - 8080;
@@ -141,6 +182,44 @@ class WildFlyTest {
             String base = "http://127.0.0.1:" + port;
             result.putAll(parse(ServerDist.get(base + "/orders/do/deadconn", null)));
             result.putAll(parse(ServerDist.get(base + "/orders/do/cleanup", null)));
+            for (String jta : new String[] {"rollbackonly", "caughtfailure", "deadconn"}) {
+                result.putAll(parse(ServerDist.get(base + "/orders/do/jta?case=" + jta, null)));
+            }
+            // a container-managed transaction in flight when the server is told to stop: its insert done, it waits for
+            // a row lock this test holds, which is let go once the server has logged the shutdown request
+            try (Connection lock = DriverManager.getConnection(PG_URL, PG_USER, "")) {
+                try (Statement st = lock.createStatement()) {
+                    st.execute("create table " + table + "_lock (id int primary key)");
+                    st.execute("insert into " + table + "_lock values (1)");
+                }
+                lock.setAutoCommit(false);
+                try (Statement st = lock.createStatement()) {
+                    st.executeQuery("select id from " + table + "_lock where id = 1 for update").close();
+                }
+                CompletableFuture<String> inFlight = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return ServerDist.get(base + "/orders/do/jta?case=inflight", null);
+                    } catch (IOException e) {
+                        return "jta.inflight.caller=" + e;
+                    }
+                });
+                result.put("jta.inflight.waiting", String.valueOf(awaitBackends(
+                        "select id from " + table + "_lock%' and wait_event_type = 'Lock", 1)));
+                long stopping = System.nanoTime();
+                server.destroy(); // SIGTERM, as a service manager stops it
+                // its console goes quiet once the shutdown begins: the line is read from server.log
+                result.put("jta.inflight.shutdownLogged", String.valueOf(awaitInFile(home.resolve("standalone/log/server.log"), "WFLYSRV0220")));
+                lock.commit();
+                result.putAll(parse(inFlight.get(120, TimeUnit.SECONDS)));
+                result.put("jta.inflight.stopped", String.valueOf(server.waitFor(120, TimeUnit.SECONDS)));
+                result.put("jta.inflight.stopMs", String.valueOf(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping)));
+                result.put("jta.inflight.rowsAfterStop", String.valueOf(ServerDist.rows(PG_URL, PG_USER, table)));
+                result.put("jta.inflight.backendsLeft", String.valueOf(awaitBackends("%" + table + "%", 0) ? 0 : backends("%" + table + "%")));
+                try (Statement st = lock.createStatement()) {
+                    st.execute("drop table " + table + "_lock");
+                }
+                lock.commit();
+            }
         } finally {
             stop(server);
             ServerDist.dropTable(PG_URL, PG_USER, table);
@@ -155,9 +234,53 @@ class WildFlyTest {
         if (withAgent) {
             result.put("wovenIronJacamar", String.valueOf(all.contains("at org.jboss.jca.adapters.jdbc.WrappedConnection#commit")));
             String serverLog = new String(Files.readAllBytes(home.resolve("standalone/log/server.log")), StandardCharsets.UTF_8);
+            java.util.TreeSet<String> events = new java.util.TreeSet<>();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b((?:commit|rollback|close)\\.[a-zA-Z]+ reason=\\w+ at [\\w.$]+#\\w+)").matcher(all);
+            while (m.find()) {
+                events.add(m.group(1));
+            }
+            result.put("agentEvents", events.toString());
+            Path report = home.resolve("sessionguard-report.json");
+            String json = Files.exists(report) ? new String(Files.readAllBytes(report), StandardCharsets.UTF_8) : "";
+            result.put("wovenHibernate", String.valueOf(json.contains("org.hibernate.internal.SessionImpl#")));
+            result.put("report", json.replaceAll("\\s+", " "));
             result.put("linesInServerLog", String.valueOf(serverLog.contains("rollback.swallowed reason=closed at org.jboss.jca.adapters.jdbc.WrappedConnection#rollback")));
         }
         return result;
+    }
+
+    /** Backends of PostgreSQL whose last statement is like the pattern (a condition may follow it), still connected. */
+    private static int backends(String like) throws Exception {
+        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, "");
+             Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("select count(*) from pg_stat_activity where query like '" + like + "' and pid <> pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    /** Waits (up to 60 s, polling PostgreSQL's own view) until as many backends match as asked. */
+    private static boolean awaitBackends(String like, int n) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (backends(like) != n) {
+            if (System.nanoTime() > until) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
+    }
+
+    /** Waits (up to 60 s, reading the file again every 50 ms) until the file holds the text. */
+    private static boolean awaitInFile(Path file, String text) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!new String(Files.readAllBytes(file), StandardCharsets.UTF_8).contains(text)) {
+            if (System.nanoTime() > until) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
     }
 
     /** SIGTERM to standalone.sh, which passes it to the server (LAUNCH_JBOSS_IN_BACKGROUND) and waits for it. */
@@ -188,14 +311,38 @@ class WildFlyTest {
 
     /** The servlet only (the WAR of Tomcat's test without its own pool) and a web.xml mapping the datasource. */
     private static void writeWar(Path war, String table) throws IOException {
-        String cls = "dev/sessionguard/tomcat/OrdersServlet.class";
+        boolean jakarta = Integer.parseInt(VERSION.substring(0, VERSION.indexOf('.'))) >= 27; // jakarta from WildFly 27 on
         try (JarOutputStream o = new JarOutputStream(Files.newOutputStream(war))) {
-            o.putNextEntry(new JarEntry("WEB-INF/classes/" + cls));
-            o.write(Files.readAllBytes(Paths.get("target", "classes").resolve(cls)));
+            for (String cls : new String[] {"dev/sessionguard/tomcat/OrdersServlet.class", "dev/sessionguard/tomcat/JtaOrders.class"}) {
+                o.putNextEntry(new JarEntry("WEB-INF/classes/" + cls));
+                o.write(Files.readAllBytes(Paths.get("target", "classes").resolve(cls)));
+                o.closeEntry();
+            }
+            // the bean, its container-managed transactions and its EntityManager, declared without annotations
+            o.putNextEntry(new JarEntry("WEB-INF/ejb-jar.xml"));
+            o.write(((jakarta ? "<ejb-jar xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"4.0\">\n"
+                            : "<ejb-jar xmlns=\"http://xmlns.jcp.org/xml/ns/javaee\" version=\"3.2\">\n")
+                    + "  <enterprise-beans>\n    <session>\n      <ejb-name>JtaOrders</ejb-name>\n      <local-bean/>\n"
+                    + "      <ejb-class>dev.sessionguard.tomcat.JtaOrders</ejb-class>\n      <session-type>Stateless</session-type>\n"
+                    + "      <transaction-type>Container</transaction-type>\n"
+                    + "      <persistence-context-ref>\n        <persistence-context-ref-name>persistence/orders</persistence-context-ref-name>\n"
+                    + "        <persistence-unit-name>orders</persistence-unit-name>\n      </persistence-context-ref>\n"
+                    + "    </session>\n  </enterprise-beans>\n  <assembly-descriptor>\n    <container-transaction>\n"
+                    + "      <method><ejb-name>JtaOrders</ejb-name><method-name>*</method-name></method>\n"
+                    + "      <trans-attribute>Required</trans-attribute>\n    </container-transaction>\n  </assembly-descriptor>\n"
+                    + "</ejb-jar>\n").getBytes(StandardCharsets.UTF_8));
+            o.closeEntry();
+            o.putNextEntry(new JarEntry("WEB-INF/classes/META-INF/persistence.xml"));
+            o.write(((jakarta ? "<persistence xmlns=\"https://jakarta.ee/xml/ns/persistence\" version=\"3.0\">\n"
+                            : "<persistence xmlns=\"http://xmlns.jcp.org/xml/ns/persistence\" version=\"2.2\">\n")
+                    + "  <persistence-unit name=\"orders\" transaction-type=\"JTA\">\n"
+                    + "    <jta-data-source>java:jboss/datasources/OrdersDS</jta-data-source>\n"
+                    + "    <exclude-unlisted-classes>true</exclude-unlisted-classes>\n  </persistence-unit>\n</persistence>\n")
+                    .getBytes(StandardCharsets.UTF_8));
             o.closeEntry();
             o.putNextEntry(new JarEntry("WEB-INF/web.xml"));
             o.write(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    + (Integer.parseInt(VERSION.substring(0, VERSION.indexOf('.'))) >= 27 // jakarta from WildFly 27 on
+                    + (jakarta
                             ? "<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"6.0\">\n"
                             : "<web-app xmlns=\"http://xmlns.jcp.org/xml/ns/javaee\" version=\"4.0\">\n")
                     + "  <context-param><param-name>table</param-name><param-value>" + table + "</param-value></context-param>\n"

@@ -29,6 +29,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,7 +64,10 @@ import org.junit.jupiter.api.Test;
  *       agent); the backend killed before the container's commit (the caller gets EJBTransactionRolledbackException
  *       either way, the agent counts commit.failed); the server stopped (SIGTERM) with a transaction in flight
  *       (WildFly waits for it, it commits). The agent weaves the server's Hibernate and changes none of these
- *       outcomes.</li>
+ *       outcomes;</li>
+ *   <li>the WAR redeployed 20 times through the HTTP management API with orders between: the JBoss Modules class
+ *       loaders of the old deployments are collected (a class histogram after a full GC) with and without the
+ *       agent, every acknowledged order is there, the agent's events keep being counted.</li>
  * </ul>
  */
 class WildFlyTest {
@@ -87,6 +91,15 @@ class WildFlyTest {
         assertEquals("returned", agent.get("rollbackAfterClose"), agent.toString());
         assertEquals("true", agent.get("wovenIronJacamar"), "the agent's lines name IronJacamar's WrappedConnection: " + agent);
         assertEquals("true", agent.get("linesInServerLog"), "its lines are in WildFly's server.log: " + agent);
+        for (Map<String, String> r : Arrays.asList(plain, agent)) {
+            assertEquals(String.valueOf(3 * REDEPLOYS), r.get("committed"), r.toString());
+            assertEquals(r.get("committed"), r.get("rowsAfterRedeploys"), "every acknowledged order is there: " + r);
+            // at most one deployment's loaders may still be reachable at the moment of counting (the newest
+            // settles); a leak would keep one per redeploy
+            assertTrue(Long.parseLong(r.get("loadersAfter")) <= Long.parseLong(r.get("loadersBefore")) + 2,
+                    "the old deployments' class loaders are collected after " + REDEPLOYS + " redeploys: " + r);
+        }
+        assertTrue(Long.parseLong(agent.get("rollback.swallowed")) >= REDEPLOYS, "events counted across redeploys: " + agent);
         // container-managed JTA through the server's own Hibernate: the agent weaves it, and changes no outcome
         assertEquals("true", agent.get("wovenHibernate"), "the server's Hibernate is woven: " + agent.get("report"));
         for (String key : new String[] {"rollbackonly.caller", "rollbackonly.rows", "caughtfailure.caller", "caughtfailure.rows",
@@ -150,6 +163,9 @@ class WildFlyTest {
             Files.write(home.resolve("bin/standalone.conf"), ("\nJAVA_OPTS=\"$JAVA_OPTS -javaagent:" + Fork.AGENT_JAR
                     + "=log=info,report=" + home.resolve("sessionguard-report.json") + "\"\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
         }
+        // a management user for the redeploys over WildFly's HTTP management API (digest, ManagementRealm)
+        Files.write(home.resolve("standalone/configuration/mgmt-users.properties"), ("\n" + MGMT_USER + "="
+                + md5Hex(MGMT_USER + ":ManagementRealm:" + MGMT_PASSWORD) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
         int port = freePort();
         int offset = port - 8080;
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/standalone.sh").toString(),
@@ -185,6 +201,24 @@ class WildFlyTest {
             for (String jta : new String[] {"rollbackonly", "caughtfailure", "deadconn"}) {
                 result.putAll(parse(ServerDist.get(base + "/orders/do/jta?case=" + jta, null)));
             }
+            // the WAR redeployed with traffic between: the old deployments' module class loaders are collected
+            long serverPid = server.descendants().filter(h -> h.info().command().orElse("").endsWith("java"))
+                    .findFirst().orElseThrow(AssertionError::new).pid();
+            result.put("loadersBefore", String.valueOf(moduleLoaders(serverPid)));
+            int committed = 0;
+            for (int i = 0; i < REDEPLOYS; i++) {
+                for (int k = 0; k < 3; k++) {
+                    if (parse(ServerDist.get(base + "/orders/do/commit", null)).containsKey("committed")) {
+                        committed++;
+                    }
+                }
+                ServerDist.get(base + "/orders/do/cleanup", null);
+                String outcome = redeploy(9990 + offset);
+                assertTrue(outcome.contains("\"outcome\" : \"success\""), "redeploy " + (i + 1) + ": " + outcome);
+            }
+            result.put("committed", String.valueOf(committed));
+            result.put("loadersAfter", String.valueOf(moduleLoaders(serverPid)));
+            result.put("rowsAfterRedeploys", String.valueOf(ServerDist.rows(PG_URL, PG_USER, table)));
             // a container-managed transaction in flight when the server is told to stop: its insert done, it waits for
             // a row lock this test holds, which is let go once the server has logged the shutdown request
             try (Connection lock = DriverManager.getConnection(PG_URL, PG_USER, "")) {
@@ -213,7 +247,7 @@ class WildFlyTest {
                 result.putAll(parse(inFlight.get(120, TimeUnit.SECONDS)));
                 result.put("jta.inflight.stopped", String.valueOf(server.waitFor(120, TimeUnit.SECONDS)));
                 result.put("jta.inflight.stopMs", String.valueOf(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping)));
-                result.put("jta.inflight.rowsAfterStop", String.valueOf(ServerDist.rows(PG_URL, PG_USER, table)));
+                result.put("jta.inflight.rowsAfterStop", String.valueOf(ServerDist.rows(PG_URL, PG_USER, table) - committed));
                 result.put("jta.inflight.backendsLeft", String.valueOf(awaitBackends("%" + table + "%", 0) ? 0 : backends("%" + table + "%")));
                 try (Statement st = lock.createStatement()) {
                     st.execute("drop table " + table + "_lock");
@@ -242,11 +276,70 @@ class WildFlyTest {
             result.put("agentEvents", events.toString());
             Path report = home.resolve("sessionguard-report.json");
             String json = Files.exists(report) ? new String(Files.readAllBytes(report), StandardCharsets.UTF_8) : "";
+            java.util.regex.Matcher swallowed = java.util.regex.Pattern.compile("\"rollback\\.swallowed\": (\\d+)").matcher(json);
+            result.put("rollback.swallowed", swallowed.find() ? swallowed.group(1) : "none");
             result.put("wovenHibernate", String.valueOf(json.contains("org.hibernate.internal.SessionImpl#")));
             result.put("report", json.replaceAll("\\s+", " "));
             result.put("linesInServerLog", String.valueOf(serverLog.contains("rollback.swallowed reason=closed at org.jboss.jca.adapters.jdbc.WrappedConnection#rollback")));
         }
         return result;
+    }
+
+    static final int REDEPLOYS = 20;
+    static final String MGMT_USER = "sg";
+    static final String MGMT_PASSWORD = "sg-13-redeploy";
+
+    /** {@code redeploy} of orders.war through the HTTP management API (JSON, digest authentication); its answer. */
+    private static String redeploy(int managementPort) throws IOException {
+        java.net.Authenticator.setDefault(new java.net.Authenticator() {
+            @Override
+            protected java.net.PasswordAuthentication getPasswordAuthentication() {
+                return new java.net.PasswordAuthentication(MGMT_USER, MGMT_PASSWORD.toCharArray());
+            }
+        });
+        HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + managementPort + "/management").openConnection();
+        c.setConnectTimeout(10_000);
+        c.setReadTimeout(120_000);
+        c.setRequestMethod("POST");
+        c.setDoOutput(true);
+        c.setRequestProperty("Content-Type", "application/json");
+        try (java.io.OutputStream o = c.getOutputStream()) {
+            o.write("{\"operation\":\"redeploy\",\"address\":[{\"deployment\":\"orders.war\"}],\"json.pretty\":1}".getBytes(StandardCharsets.UTF_8));
+        }
+        try (InputStream in = c.getResponseCode() >= 400 ? c.getErrorStream() : c.getInputStream()) {
+            return "HTTP " + c.getResponseCode() + " " + (in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String md5Hex(String s) throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (byte x : java.security.MessageDigest.getInstance("MD5").digest(s.getBytes(StandardCharsets.UTF_8))) {
+            b.append(String.format("%02x", x));
+        }
+        return b.toString();
+    }
+
+    /** JBoss Modules class loaders alive: a class histogram counts instances after a full GC (a few, until it settles). */
+    private static long moduleLoaders(long pid) throws Exception {
+        long last = -1;
+        for (int i = 0; i < 5; i++) {
+            Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    String.valueOf(pid), "GC.class_histogram").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            long n = 0;
+            for (String l : out.split("\n")) {
+                String[] f = l.trim().split("\\s+");
+                if (f.length >= 4 && f[3].equals("org.jboss.modules.ModuleClassLoader")) {
+                    n = Long.parseLong(f[1]);
+                }
+            }
+            if (n == last) {
+                return n;
+            }
+            last = n;
+        }
+        return last;
     }
 
     /** Backends of PostgreSQL whose last statement is like the pattern (a condition may follow it), still connected. */

@@ -103,7 +103,7 @@ class WildFlyTest {
         // container-managed JTA through the server's own Hibernate: the agent weaves it, and changes no outcome
         assertEquals("true", agent.get("wovenHibernate"), "the server's Hibernate is woven: " + agent.get("report"));
         for (String key : new String[] {"rollbackonly.caller", "rollbackonly.rows", "caughtfailure.caller", "caughtfailure.rows",
-            "deadconn.caller", "deadconn.rows", "inflight.waiting", "inflight.shutdownLogged", "inflight.caller", "inflight.rows",
+            "deadconn.caller", "deadconn.rows", "inflight.waiting", "inflight.shutdownLogged", "inflight.caller",
             "inflight.stopped", "inflight.rowsAfterStop", "inflight.backendsLeft"}) {
             assertEquals(plain.get("jta." + key), agent.get("jta." + key), "jta." + key + " as without the agent: " + agent);
         }
@@ -245,7 +245,18 @@ class WildFlyTest {
                 result.put("jta.inflight.shutdownLogged", String.valueOf(awaitInFile(home.resolve("standalone/log/server.log"), "WFLYSRV0220")));
                 lock.commit();
                 result.putAll(parse(inFlight.get(120, TimeUnit.SECONDS)));
-                result.put("jta.inflight.stopped", String.valueOf(server.waitFor(120, TimeUnit.SECONDS)));
+                boolean stopped = server.waitFor(60, TimeUnit.SECONDS);
+                if (!stopped) {
+                    // what the server is doing when it does not stop: its threads, kept beside its log
+                    Path dump = home.resolveSibling("wildfly-" + label + "-not-stopping-threads.txt");
+                    Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                            String.valueOf(serverPid), "Thread.print").redirectErrorStream(true).redirectOutput(dump.toFile()).start();
+                    p.waitFor(60, TimeUnit.SECONDS);
+                    System.out.println("WildFly " + VERSION + " (" + label + ") had not stopped 60 s after SIGTERM; its threads: " + dump);
+                    result.put("jta.inflight.notStoppingThreads", stoppingThreads(dump));
+                    stopped = server.waitFor(60, TimeUnit.SECONDS);
+                }
+                result.put("jta.inflight.stopped", String.valueOf(stopped));
                 result.put("jta.inflight.stopMs", String.valueOf(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping)));
                 result.put("jta.inflight.rowsAfterStop", String.valueOf(ServerDist.rows(PG_URL, PG_USER, table) - committed));
                 result.put("jta.inflight.backendsLeft", String.valueOf(awaitBackends("%" + table + "%", 0) ? 0 : backends("%" + table + "%")));
@@ -340,6 +351,26 @@ class WildFlyTest {
             last = n;
         }
         return last;
+    }
+
+    /**
+     * From a thread dump of a server that does not stop: the threads that take part in stopping it (the JVM's
+     * shutdown, JBoss MSC's service threads, the agent's), each with its first frames; at most 8,000 characters.
+     */
+    private static String stoppingThreads(Path dump) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (String thread : new String(Files.readAllBytes(dump), StandardCharsets.UTF_8).split("\n\n")) {
+            String first = thread.split("\n", 2)[0];
+            if (first.contains("MSC service thread") || first.contains("DestroyJavaVM") || first.contains("Shutdown")
+                    || first.contains("sessionguard") || thread.contains("java.lang.Shutdown") || thread.contains("dev.sessionguard")) {
+                String[] lines = thread.split("\n");
+                for (int i = 0; i < Math.min(lines.length, 10); i++) {
+                    b.append(lines[i].trim()).append(" | ");
+                }
+                b.append(" ;; ");
+            }
+        }
+        return b.length() > 8000 ? b.substring(0, 8000) : b.toString();
     }
 
     /** Backends of PostgreSQL whose last statement is like the pattern (a condition may follow it), still connected. */

@@ -46,6 +46,10 @@ public class OrdersServlet extends HttpServlet {
                 case "deadconn":
                     deadConnection(ds, table, out);
                     break;
+                case "hibdeadconn":
+                    // Tomcat only: the same through the WAR's Hibernate (HibernateOrders)
+                    HibernateOrders.deadConnection(ds, table, out);
+                    break;
                 case "jta":
                     // WildFly only: container-managed JTA transactions through JPA (JtaOrders, WEB-INF/ejb-jar.xml)
                     JtaOrders.serve(req.getParameter("case"), ds, table, out);

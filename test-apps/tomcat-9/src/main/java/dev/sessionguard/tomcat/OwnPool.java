@@ -31,6 +31,11 @@ public class OwnPool implements ServletContextListener {
 
     @Override
     public void contextDestroyed(ServletContextEvent e) {
+        try {
+            HibernateOrders.close();
+        } catch (Exception | LinkageError ignored) {
+            // no Hibernate in this WAR (WildFly's), or its factory already closed
+        }
         HikariDataSource p = pool;
         pool = null;
         if (p != null) {

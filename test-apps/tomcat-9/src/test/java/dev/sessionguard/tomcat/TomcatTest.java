@@ -51,6 +51,10 @@ import org.junit.jupiter.api.Test;
  *   <li>the backend of a request's connection is killed inside its transaction: without the agent the
  *       rollback on the dead connection throws over the commit's exception; with it the caller sees the commit
  *       failure and nothing escapes cleanup;</li>
+ *   <li>the same through the WAR's own Hibernate (WEB-INF/lib: 5.6 in Tomcat 9, 6.6 in Tomcat 10) on the JNDI
+ *       DBCP: Transaction.commit() fails, rollback() in catch, close() in finally; Hibernate rolls back inside
+ *       the failed commit, so the caller sees the commit failure without the agent too: the agent weaves the
+ *       webapp's Hibernate and changes nothing;</li>
  *   <li>the WAR redeployed 20 times through the manager (with traffic between): the webapp class loaders of
  *       the old deployments are collected (counted in a class histogram, which runs a full GC) as they are
  *       without the agent (Tomcat keeps one stopped deployment's loader a while, without the agent too), and
@@ -81,6 +85,15 @@ class TomcatTest {
             assertTrue(plain.get(pool + "rollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
             assertEquals("returned", agent.get(pool + "rollbackAfterClose"), agent.toString());
         }
+        // the WAR's Hibernate on Tomcat's DBCP, woven in the webapp's class loader: Hibernate (5.6, 6.6) rolls back
+        // inside the failed commit and makes the DAO's rollback() a no-op, so the caller sees the commit failure
+        // without the agent too; the agent must leave that as it is
+        for (Map<String, String> r : List.of(plain, agent)) {
+            assertTrue(r.get("hib.commit").contains("Unable to commit against JDBC Connection"), r.toString());
+            assertEquals("none", r.get("hib.cleanup"), "nothing escapes Hibernate's cleanup: " + r);
+            assertEquals("true", r.get("hib.callerIsCommitFailure"), "the caller sees Hibernate's commit failure: " + r);
+        }
+        assertEquals("true", agent.get("wovenHibernate"), "the WAR's Hibernate is woven: " + agent);
         assertTrue(plain.get("ownrollbackAfterClose").startsWith("java.sql.SQLException"), plain.toString());
         assertEquals("returned", agent.get("ownrollbackAfterClose"), agent.toString());
         assertEquals("true", agent.get("loggedThroughTheWebappsSlf4j"), "the agent's lines about the webapp's own pool went to its SLF4J");
@@ -166,6 +179,7 @@ class TomcatTest {
             result.putAll(parse(ServerDist.get(base + "/orders/do/deadconn?pool=jdbcpool", null)));
             result.putAll(parse(ServerDist.get(base + "/orders/do/cleanup?pool=jdbcpool", null)));
             result.putAll(parse(ServerDist.get(base + "/orders/do/owncleanup", null)));
+            result.putAll(parse(ServerDist.get(base + "/orders/do/hibdeadconn", null)));
             result.put("loadersBefore", String.valueOf(webappLoaders(tomcat.pid())));
             int committed = 0;
             for (int i = 0; i < REDEPLOYS; i++) {
@@ -200,6 +214,8 @@ class TomcatTest {
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"rollback\\.swallowed\": (\\d+)").matcher(json);
             assertTrue(m.find(), json);
             result.put("rollback.swallowed", m.group(1));
+            result.put("wovenHibernate", String.valueOf(json.contains("org.hibernate.internal.SessionImpl#close")
+                    && json.contains("org.hibernate.engine.transaction.internal.TransactionImpl#commit")));
             // slf4j-simple's format: the webapp's SLF4J (not java.util.logging's, which would say WARNING)
             result.put("loggedThroughTheWebappsSlf4j", String.valueOf(all.matches("(?s).*WARN sessionguard - rollback\\.swallowed reason=closed at com\\.zaxxer\\.hikari.*")));
         }

@@ -18,13 +18,16 @@ import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.util.ListStatistics;
 
 /**
- * {@code Compare <agent jar> [forks] [warmup s] [measurement s]}:
+ * {@code Compare <agent jar> [forks] [warmup s] [measurement s] [e2e]} ({@code e2e}: the second part only):
  * <ol>
  *   <li>{@link GuardPath}, the policy core alone, with 1, 2 and 8 threads: ns per guarded call and B/op
  *       (JMH's GC profiler);</li>
  *   <li>{@link TransactionCycles} end to end, in forked JVMs without and with {@code -javaagent}, alternating
  *       (without, with, without, with: a drift of the machine hits both alike): us/op with its 99.9% error,
- *       B/op, and the ratio with/without with its error.</li>
+ *       B/op, and the ratio with/without with its error; and, since most of the noise on a small machine is
+ *       between forks (where the JIT puts things), not between iterations, the throughput ratio of each pair of
+ *       forks run one after the other (without's time over with's: 0.99 means 1% slower with the agent), averaged
+ *       over the pairs with its 99.9% error (Student's t over the pairs).</li>
  * </ol>
  */
 public final class Compare {
@@ -41,8 +44,9 @@ public final class Compare {
             System.err.println("no agent jar at " + agent + "; build it first (mvn -B package -DskipTests)");
             System.exit(2);
         }
+        boolean endToEndOnly = args.length > 4 && "e2e".equals(args[4]);
         StringBuilder core = new StringBuilder(String.format("%-28s %8s %20s %10s%n", "GuardPath (ns/op)", "threads", "time", "B/op"));
-        for (int threads : new int[] {1, 2, 8}) {
+        for (int threads : endToEndOnly ? new int[0] : new int[] {1, 2, 8}) {
             for (Map.Entry<String, Stats> e : run(GuardPath.class, forks, warmup, measure, threads, null).entrySet()) {
                 Stats s = e.getValue();
                 core.append(String.format("%-28s %8d %10.2f ± %6.2f %10.1f%n", e.getKey(), threads, s.mean(), s.error(), s.bytes));
@@ -50,24 +54,39 @@ public final class Compare {
         }
         Map<String, Stats> plain = new LinkedHashMap<>();
         Map<String, Stats> with = new LinkedHashMap<>();
+        Map<String, List<Double>> pairs = new LinkedHashMap<>();
         for (int f = 0; f < forks; f++) {
-            merge(plain, run(TransactionCycles.class, 1, warmup, measure, 1, null));
-            merge(with, run(TransactionCycles.class, 1, warmup, measure, 1, "-javaagent:" + agent + "=log=off"));
+            Map<String, Stats> p = run(TransactionCycles.class, 1, warmup, measure, 1, null);
+            Map<String, Stats> a = run(TransactionCycles.class, 1, warmup, measure, 1, "-javaagent:" + agent + "=log=off");
+            for (Map.Entry<String, Stats> e : p.entrySet()) {
+                if (a.containsKey(e.getKey())) {
+                    pairs.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue().mean() / a.get(e.getKey()).mean());
+                }
+            }
+            merge(plain, p);
+            merge(with, a);
         }
         System.out.println();
-        System.out.print(core);
-        System.out.println();
-        System.out.println(String.format("%-22s %20s %8s %20s %8s %16s", "end to end (us/op)", "without", "B/op", "with", "B/op", "ratio with/without"));
+        if (!endToEndOnly) {
+            System.out.print(core);
+            System.out.println();
+        }
+        System.out.println(String.format("%-22s %20s %8s %20s %8s %16s %26s", "end to end (us/op)", "without", "B/op", "with", "B/op",
+                "ratio with/without", "throughput ratio, pairs"));
         for (Map.Entry<String, Stats> e : plain.entrySet()) {
             Stats p = e.getValue();
             Stats a = with.get(e.getKey());
             double ratio = a.mean() / p.mean();
             double ratioError = ratio * Math.sqrt(sq(a.error() / a.mean()) + sq(p.error() / p.mean()));
-            System.out.println(String.format("%-22s %10.3f ± %7.3f %8.0f %10.3f ± %7.3f %8.0f %9.3f ± %5.3f",
-                    e.getKey(), p.mean(), p.error(), p.bytes, a.mean(), a.error(), a.bytes, ratio, ratioError));
+            Stats pr = new Stats();
+            pr.iterations.addAll(pairs.getOrDefault(e.getKey(), new ArrayList<>()));
+            System.out.println(String.format("%-22s %10.3f ± %7.3f %8.0f %10.3f ± %7.3f %8.0f %9.3f ± %5.3f %11.4f ± %6.4f (%d)",
+                    e.getKey(), p.mean(), p.error(), p.bytes, a.mean(), a.error(), a.bytes, ratio, ratioError,
+                    pr.mean(), pr.error(), pr.iterations.size()));
         }
         System.out.println("(errors: 99.9% confidence intervals over all measurement iterations of " + forks
-                + " forks each, as JMH gives them; ratio error propagated from both)");
+                + " forks each, as JMH gives them; ratio error propagated from both; the pairs' throughput ratio is"
+                + " without's time over with's per pair of forks, its error over the pairs)");
     }
 
     private static double sq(double x) {
@@ -114,6 +133,7 @@ public final class Compare {
                 .addProfiler(GCProfiler.class);
         List<String> jvmArgs = new ArrayList<>();
         jvmArgs.add("-Xmx512m");
+        jvmArgs.add("-Xms512m"); // a heap that is not resized during the run: one noise source less between forks
         if (jvmArg != null) {
             jvmArgs.add(jvmArg);
         }

@@ -428,7 +428,8 @@ public final class JdbcScenarios {
         }
         inTx.await();
         if (ds instanceof org.apache.tomcat.jdbc.pool.DataSource) {
-            ((org.apache.tomcat.jdbc.pool.DataSource) ds).close(true); // all connections, those in use too
+            // close(true): all connections, those in use too; tomcatclose: close(), which spares those in use
+            ((org.apache.tomcat.jdbc.pool.DataSource) ds).close(!poolKind.equals("tomcatclose"));
         } else {
             // the pool's own close(), as the component that owns it calls it at shutdown (not every pool is AutoCloseable)
             Object pool = wrapped.getOrDefault(ds, ds);
@@ -467,6 +468,7 @@ public final class JdbcScenarios {
 
     private javax.sql.DataSource dataSource(String kind, int size) throws Exception {
         switch (kind) {
+            case "tomcatclose": // the same pool, closed with close() instead of close(true)
             case "tomcat": { // Tomcat JDBC pool: connections are java.lang.reflect.Proxy instances
                 org.apache.tomcat.jdbc.pool.PoolProperties p = new org.apache.tomcat.jdbc.pool.PoolProperties();
                 p.setUrl(url);

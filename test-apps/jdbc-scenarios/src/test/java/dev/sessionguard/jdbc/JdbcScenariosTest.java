@@ -181,7 +181,7 @@ class JdbcScenariosTest {
     }
 
     @ParameterizedTest(name = "pool {1} closed while workers are in transactions [{0}]")
-    @CsvSource({"postgres,hikari", "mariadb,hikari", "postgres,tomcat", "mariadb,tomcat",
+    @CsvSource({"postgres,hikari", "mariadb,hikari", "postgres,tomcat", "mariadb,tomcat", "postgres,tomcatclose",
                 "postgres,dbcp2", "postgres,dbcp1", "postgres,tomcatdbcp", "postgres,druid", "postgres,agroal",
                 "postgres,vibur", "postgres,c3p0"})
     // c3p0's close() destroys the connections in use on its helper threads after it returns: the program lets the
@@ -223,7 +223,7 @@ class JdbcScenariosTest {
             // the proxy threw before the driver was reached: only a woven java.lang.reflect.Proxy class could swallow it
             assertTrue(agent.stderr.matches("(?s).*\\$Proxy[0-9]+#rollback.*"), "the Proxy connection's rollback decided: " + agent.stderr);
         }
-        matrix(pool + " closed under 3 workers in transactions" + (pool.equals("tomcat") ? " (close(true))" : "") + ", " + db, plain, agent,
+        matrix(pool + " closed under 3 workers in transactions" + (pool.equals("tomcat") ? " (close(true))" : pool.equals("tomcatclose") ? " (close())" : "") + ", " + db, plain, agent,
                 "callers", "cleanupEscaped", "cleanup", "rows", "active", "openServerTransactions");
     }
 
@@ -236,7 +236,8 @@ class JdbcScenariosTest {
                 "postgres,p6spy", "postgres,dsproxy", "mariadb,druid", "mariadb,vibur", "mariadb,dsproxy",
                 "postgres,hikari@hikari-3.4.5", "postgres,hikari@hikari-4.0.3", "postgres,hikari@hikari-6.3.3",
                 "postgres,c3p0@c3p0-0.9.5.5", "mariadb,c3p0@c3p0-0.9.5.5",
-                "mariadb,none@mariadb-2.7.12", "mariadb,hikari@mariadb-2.7.12"})
+                "mariadb,none@mariadb-2.7.12", "mariadb,hikari@mariadb-2.7.12",
+                "mysql,none@mysql-9.5.0", "mysql,hikari@mysql-9.5.0"})
     void backendKilledInTransaction(String db, String cell) throws Exception {
         String pool = cell.contains("@") ? cell.substring(0, cell.indexOf('@')) : cell;
         String versions = cell.contains("@") ? cell.substring(cell.indexOf('@') + 1) : null;

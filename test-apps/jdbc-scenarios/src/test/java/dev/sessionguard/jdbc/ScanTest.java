@@ -102,6 +102,30 @@ class ScanTest {
     void driversOfServersThisMachineDoesNotHave(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         File[] drivers = new File("target/server-drivers").listFiles((d, n) -> n.endsWith(".jar"));
         assertTrue(drivers != null && drivers.length == 4, "target/server-drivers holds ojdbc8, mssql-jdbc, jtds, jcc");
+        weaveAndCheck(dir, drivers, 15,
+            "oracle.jdbc.driver.PhysicalConnection#commit, #rollback, #close",
+            "oracle.jdbc.driver.T4CConnection#close",
+            "com.microsoft.sqlserver.jdbc.SQLServerConnection#commit, #rollback, #close",
+            "com.microsoft.sqlserver.jdbc.SQLServerConnectionPoolProxy#commit, #rollback, #close",
+            "net.sourceforge.jtds.jdbc.JtdsConnection#commit, #rollback, #close",
+            "com.ibm.db2.jcc.am.Connection#commit, #rollback, #close");
+    }
+
+    /** Oracle's driver for Java 11+ (ojdbc11, the same class names as ojdbc8, so scanned on its own). */
+    @Test
+    void oracleForJava11(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        File[] drivers = new File("target/server-drivers-11").listFiles((d, n) -> n.endsWith(".jar"));
+        assertTrue(drivers != null && drivers.length == 1, "target/server-drivers-11 holds ojdbc11");
+        weaveAndCheck(dir, drivers, 3,
+            "oracle.jdbc.driver.PhysicalConnection#commit, #rollback, #close",
+            "oracle.jdbc.driver.T4CConnection#close");
+    }
+
+    /**
+     * scan --write over the jars: the named classes woven, at least {@code atLeast} woven class files written, each
+     * passing ASM's CheckClassAdapter with nothing the original lacks and defined by a class loader over the jars.
+     */
+    private static void weaveAndCheck(Path dir, File[] drivers, int atLeast, String... expected) throws Exception {
         Path woven = dir.resolve("woven");
         List<String> args = new ArrayList<>(Arrays.asList("scan", "--write", woven.toString()));
         for (File d : drivers) {
@@ -109,13 +133,7 @@ class ScanTest {
         }
         Cli scan = cli(args.toArray(new String[0]));
         assertEquals(0, scan.exit, scan.toString());
-        for (String main : new String[] {
-            "oracle.jdbc.driver.PhysicalConnection#commit, #rollback, #close",
-            "oracle.jdbc.driver.T4CConnection#close",
-            "com.microsoft.sqlserver.jdbc.SQLServerConnection#commit, #rollback, #close",
-            "com.microsoft.sqlserver.jdbc.SQLServerConnectionPoolProxy#commit, #rollback, #close",
-            "net.sourceforge.jtds.jdbc.JtdsConnection#commit, #rollback, #close",
-            "com.ibm.db2.jcc.am.Connection#commit, #rollback, #close"}) {
+        for (String main : expected) {
             assertTrue(scan.out.contains("woven:     " + main), main + " in\n" + scan);
         }
         java.util.Map<String, byte[]> classes = new java.util.TreeMap<>();
@@ -125,7 +143,7 @@ class ScanTest {
                 classes.put(name, Files.readAllBytes(f));
             }
         }
-        assertTrue(classes.size() >= 15, "woven class files written: " + classes.keySet());
+        assertTrue(classes.size() >= atLeast, "woven class files written: " + classes.keySet());
         java.net.URL[] urls = new java.net.URL[drivers.length + 1];
         for (int i = 0; i < drivers.length; i++) {
             urls[i] = drivers[i].toURI().toURL();

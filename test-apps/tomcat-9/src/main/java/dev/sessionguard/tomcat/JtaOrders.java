@@ -143,32 +143,29 @@ public class JtaOrders {
                 for (Method m : i.getMethods()) {
                     if (m.getName().equals(name) && m.getParameterCount() == args.length
                             && (args.length == 0 || m.getParameterTypes()[0] == String.class)) {
-                        try {
-                            return m.invoke(target, args);
-                        } catch (InvocationTargetException e) {
-                            Throwable t = e.getCause();
-                            if (t instanceof Exception) {
-                                throw (Exception) t;
-                            }
-                            throw (Error) t;
-                        }
+                        return invoke(m, target, args);
                     }
                 }
             }
         }
         for (Method m : target.getClass().getMethods()) { // a public class's own methods (Hibernate's Configuration)
             if (m.getName().equals(name) && m.getParameterCount() == args.length) {
-                try {
-                    return m.invoke(target, args);
-                } catch (InvocationTargetException e) {
-                    Throwable t = e.getCause();
-                    if (t instanceof Exception) {
-                        throw (Exception) t;
-                    }
-                    throw (Error) t;
-                }
+                return invoke(m, target, args);
             }
         }
         throw new NoSuchMethodException(name + " on " + target.getClass());
+    }
+
+    /** The method invoked; the exception it threw thrown as it is. */
+    private static Object invoke(Method m, Object target, Object... args) throws Exception {
+        try {
+            return m.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            Throwable t = e.getCause();
+            if (t instanceof Exception) {
+                throw (Exception) t;
+            }
+            throw (Error) t;
+        }
     }
 }

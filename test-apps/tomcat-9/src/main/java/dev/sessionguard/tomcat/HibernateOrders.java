@@ -3,7 +3,13 @@ package dev.sessionguard.tomcat;
 import static dev.sessionguard.tomcat.JtaOrders.call;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 /**
@@ -22,12 +28,16 @@ final class HibernateOrders {
 
     private static synchronized Object factory(DataSource ds) throws Exception {
         if (factory == null) {
-            Object cfg = Class.forName("org.hibernate.cfg.Configuration", true, HibernateOrders.class.getClassLoader())
-                    .getConstructor().newInstance();
-            ((java.util.Properties) call(cfg, "getProperties")).put("hibernate.connection.datasource", ds);
-            factory = call(cfg, "buildSessionFactory");
+            factory = build(ds);
         }
         return factory;
+    }
+
+    private static Object build(DataSource ds) throws Exception {
+        Object cfg = Class.forName("org.hibernate.cfg.Configuration", true, HibernateOrders.class.getClassLoader())
+                .getConstructor().newInstance();
+        ((java.util.Properties) call(cfg, "getProperties")).put("hibernate.connection.datasource", ds);
+        return call(cfg, "buildSessionFactory");
     }
 
     static synchronized void close() throws Exception {
@@ -87,5 +97,141 @@ final class HibernateOrders {
         out.append("hib.cleanup=").append(cleanup.replace('\n', ' ')).append('\n');
         out.append("hib.caller=").append(caller.replace('\n', ' ')).append('\n');
         out.append("hib.callerIsCommitFailure=").append(caller.equals(commit)).append('\n');
+    }
+
+    /**
+     * {@code /do/inflight?port=P&label=L[&own=true]}: a request whose session factory is closed while it is inside
+     * its transaction. The DAO opens a session on the webapp's factory, begins, writes an order, waits for a remote
+     * service (a socket to {@code 127.0.0.1:P} that the test answers: a newline for success, {@code x} for a
+     * failure, which the DAO sees as an IOException), then commits in try, rolls back in catch, closes in finally
+     * ({@code &catch=false}: a DAO of the other common shape, commit in try and close in finally, which leaves
+     * the rollback to close()). Its keys start with {@code L.}.
+     * <ul>
+     *   <li>{@code own=true}: a factory of its own, closed by the request itself right before
+     *       the remote call, in a running Tomcat: what a webapp's contextDestroyed or a framework context does to a
+     *       request still inside its session; the DBCP pool stays open, so what the DAO leaves checked out is
+     *       counted ({@code closed.checkedOut});</li>
+     *   <li>otherwise (keys also printed on standard output, since the caller's socket is gone
+     *       by then): the webapp's factory, while Tomcat stops: the context stops (its listener closes the factory,
+     *       {@link OwnPool}), then the connector's executor is shut down with {@code shutdownNow()}, which
+     *       interrupts the request thread; the request goes on when the test answers. Like many legacy services,
+     *       the webapp registered a shutdown hook that waits for its work in flight (up to 60 s), so the JVM does
+     *       not end under it. Run {@code own=true} first in the same deployment: it loads every class this path
+     *       needs, since a stopped webapp class loader loads no new class.</li>
+     * </ul>
+     * Keys: {@code commit} (ok or what commit threw), {@code cleanup} (what rollback or close threw),
+     * {@code caller}, {@code acknowledged}, {@code interruptedAtCommit}, {@code interruptKept}, {@code id} (the
+     * order's id, for the test to look for it), {@code backend} (the state in pg_stat_activity of the session's
+     * database backend after the DAO returned: "idle in transaction" or "idle" when the connection was left as it
+     * was, "gone" when it was closed).
+     */
+    static void inFlight(DataSource ds, String table, int port, boolean own, boolean rollbackInCatch, String label, String pgUrl, String pgUser,
+            StringBuilder out) throws Exception {
+        String prefix = label + ".";
+        CountDownLatch done = new CountDownLatch(1);
+        if (!own) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    done.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "orders-wait-for-work-in-flight"));
+        }
+        try {
+            long id = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+            Object f = own ? build(ds) : factory(ds);
+            long activeBefore = own ? active(ds) : -1;
+            String commit = "ok";
+            String cleanup = "none";
+            String caller = "none";
+            Object backend = null;
+            boolean atCommit = false;
+            try {
+                Object session = call(f, "openSession");
+                Object tx = null;
+                try {
+                    tx = call(session, "beginTransaction");
+                    call(call(session, "createNativeQuery", "insert into " + table + " (id, item) values (" + id + ", 'inflight')"), "executeUpdate");
+                    backend = call(call(session, "createNativeQuery", "select pg_backend_pid()"), "getSingleResult");
+                    if (own) {
+                        call(f, "close"); // as another thread would while this request waits for the remote service
+                    }
+                    StuckOrders.remoteCall(port, label);
+                    atCommit = Thread.currentThread().isInterrupted();
+                    try {
+                        call(tx, "commit");
+                    } catch (Exception e) {
+                        commit = e.getClass().getName() + ": " + e.getMessage();
+                        throw e;
+                    }
+                } catch (Exception e) {
+                    if (tx != null && rollbackInCatch) {
+                        try {
+                            call(tx, "rollback");
+                        } catch (Exception r) {
+                            cleanup = "rollback: " + r.getClass().getName() + ": " + r.getMessage();
+                            throw r;
+                        }
+                    }
+                    throw e;
+                } finally {
+                    try {
+                        call(session, "close");
+                    } catch (Exception r) {
+                        cleanup = "close: " + r.getClass().getName() + ": " + r.getMessage();
+                        throw r;
+                    }
+                }
+            } catch (Exception e) {
+                caller = e.getClass().getName() + ": " + e.getMessage();
+            }
+            boolean kept = Thread.interrupted(); // read and cleared: the checks below run without it
+            StringBuilder r = new StringBuilder();
+            r.append("commit=").append(commit.replace('\n', ' ')).append('\n');
+            r.append("cleanup=").append(cleanup.replace('\n', ' ')).append('\n');
+            r.append("caller=").append(caller.replace('\n', ' ')).append('\n');
+            r.append("acknowledged=").append("ok".equals(commit) && "none".equals(caller)).append('\n');
+            r.append("interruptedAtCommit=").append(atCommit).append('\n');
+            r.append("interruptKept=").append(kept).append('\n');
+            r.append("id=").append(id).append('\n');
+            r.append("backend=").append(backendState(pgUrl, pgUser, backend)).append('\n');
+            if (own) {
+                r.append("checkedOut=").append(active(ds) - activeBefore).append('\n');
+            }
+            String lines = r.toString().replaceAll("(?m)^(?=.)", prefix);
+            out.append(lines);
+            if (!own) {
+                System.out.print(lines.replaceAll("(?m)^(?=.)", "sg-inflight "));
+                System.out.flush();
+            }
+        } finally {
+            done.countDown();
+        }
+    }
+
+    /** Connections the JNDI pool (Tomcat's DBCP) has handed out and not got back. */
+    private static long active(DataSource ds) throws Exception {
+        return ((Number) ds.getClass().getMethod("getNumActive").invoke(ds)).longValue();
+    }
+
+    /**
+     * The state of a database backend, asked on a connection of its own made by the driver directly (in a
+     * stopping webapp neither its JNDI pool nor DriverManager's check of the caller's class loader can be used).
+     */
+    private static String backendState(String url, String user, Object backend) {
+        if (backend == null) {
+            return "unknown";
+        }
+        Properties p = new Properties();
+        p.setProperty("user", user);
+        p.setProperty("password", "");
+        try (Connection c = new org.postgresql.Driver().connect(url, p);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select state from pg_stat_activity where pid = " + backend)) {
+            return rs.next() ? rs.getString(1) : "gone";
+        } catch (SQLException e) {
+            return "not asked: " + e;
+        }
     }
 }

@@ -50,6 +50,16 @@ public class OrdersServlet extends HttpServlet {
                     // Tomcat only: the same through the WAR's Hibernate (HibernateOrders)
                     HibernateOrders.deadConnection(ds, table, out);
                     break;
+                case "inflight":
+                    // Tomcat only: the session factory closed under a request (HibernateOrders.inFlight)
+                    HibernateOrders.inFlight(ds, table, Integer.parseInt(req.getParameter("port")), "true".equals(req.getParameter("own")),
+                            !"false".equals(req.getParameter("catch")), req.getParameter("label"),
+                            getServletContext().getInitParameter("pgUrl"), getServletContext().getInitParameter("pgUser"), out);
+                    break;
+                case "stuck":
+                    // Tomcat only: a slow request interrupted by the StuckThreadDetectionValve before it commits
+                    StuckOrders.serve(getServletContext().getInitParameter("h2Url"), Integer.parseInt(req.getParameter("port")), out);
+                    break;
                 case "jta":
                     // WildFly only: container-managed JTA transactions through JPA (JtaOrders, WEB-INF/ejb-jar.xml)
                     JtaOrders.serve(req.getParameter("case"), ds, table, out);

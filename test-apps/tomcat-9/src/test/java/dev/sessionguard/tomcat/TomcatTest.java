@@ -17,7 +17,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.HttpURLConnection;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,6 +35,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
@@ -55,6 +60,16 @@ import org.junit.jupiter.api.Test;
  *       DBCP: Transaction.commit() fails, rollback() in catch, close() in finally; Hibernate rolls back inside
  *       the failed commit, so the caller sees the commit failure without the agent too: the agent weaves the
  *       webapp's Hibernate and changes nothing;</li>
+ *   <li>a slow request interrupted by Tomcat's StuckThreadDetectionValve (a second deployment of the WAR,
+ *       {@code /stuck}) before it commits to the webapp's embedded H2 1.4.200 file database: without the agent the
+ *       commit fails and H2 closes the database under every other connection; with it the order is committed and
+ *       seen, and the interrupt is still set afterwards;</li>
+ *   <li>the webapp's Hibernate session factory closed under a request in a running Tomcat (the DAO commits, rolls
+ *       back in catch, or leaves the rollback to close(): then without the agent the DBCP connection stays checked
+ *       out "idle in transaction", with it the connection is rolled back and returned), and Tomcat stopped by
+ *       SIGTERM with two requests in flight (the webapp's stop closes their factory, the connector's shutdownNow()
+ *       interrupts their threads): the committing one stores its order and keeps its interrupt with and without
+ *       the agent, the other keeps its connection "idle in transaction" without the agent only;</li>
  *   <li>the WAR redeployed 20 times through the manager (with traffic between): the webapp class loaders of
  *       the old deployments are collected (counted in a class histogram, which runs a full GC) as they are
  *       without the agent (Tomcat keeps one stopped deployment's loader a while, without the agent too), and
@@ -106,6 +121,56 @@ class TomcatTest {
             assertEquals(String.valueOf(REDEPLOYS * 3), r.get("rows"), "every acknowledged order is in the database: " + r);
         }
         assertEquals(plain.get("loadersAfter"), agent.get("loadersAfter"), "the same with and without the agent");
+        // a slow request interrupted by Tomcat's StuckThreadDetectionValve, then committing to the webapp's
+        // embedded H2 1.4.200: without the agent the commit fails on the interrupt and H2 closes the database
+        // under every other connection; with it the commit is shielded, the order is stored and seen, and the
+        // interrupt is still set after the commit
+        for (Map<String, String> r : List.of(plain, agent)) {
+            assertEquals("true", r.get("stuck.interruptedAtCommit"), "the valve interrupted the request before its commit: " + r);
+        }
+        assertTrue(plain.get("stuck.commit").contains("ClosedByInterruptException") || plain.get("stuck.commit").contains("Writing to"),
+                "without the agent the interrupted commit fails: " + plain);
+        assertTrue(plain.get("stuck.otherConnection").contains("The database has been closed"),
+                "without the agent H2 closes the database under the other connections: " + plain);
+        assertEquals("ok", agent.get("stuck.commit"), "with the agent the commit is shielded from the interrupt: " + agent);
+        assertEquals("none", agent.get("stuck.cleanup"), agent.toString());
+        assertEquals("1", agent.get("stuck.otherConnection"), "the acknowledged order is stored and the database still open: " + agent);
+        assertEquals("true", agent.get("stuck.interruptKept"), "the interrupt is not lost: " + agent);
+        // the session factory closed under a request (Hibernate on the JNDI DBCP): in a running Tomcat, the DAO
+        // commits ("closed") or rolls back in catch ("closedfail"): the same without and with the agent, nothing
+        // left checked out; a DAO that leaves the rollback to close() ("closednocatch"): Hibernate's close() does
+        // nothing once its factory is closed, so without the agent the connection stays checked out with its
+        // transaction open ("idle in transaction": its locks held); with the agent it is rolled back and returned
+        for (Map<String, String> r : List.of(plain, agent)) {
+            assertEquals("true", r.get("closed.acknowledged"), r.toString());
+            assertEquals("1", r.get("closed.rows"), "the acknowledged order is stored: " + r);
+            assertEquals("0", r.get("closed.checkedOut"), r.toString());
+            assertEquals("java.io.IOException: the remote service failed", r.get("closedfail.caller"), r.toString());
+            assertEquals("0", r.get("closedfail.rows"), r.toString());
+            assertEquals("0", r.get("closedfail.checkedOut"), r.toString());
+            assertEquals("java.io.IOException: the remote service failed", r.get("closednocatch.caller"), "the caller sees its own failure: " + r);
+            assertEquals("0", r.get("closednocatch.rows"), r.toString());
+        }
+        assertEquals("1", plain.get("closednocatch.checkedOut"), "without the agent close() leaves the connection checked out: " + plain);
+        assertEquals("idle in transaction", plain.get("closednocatch.backend"), plain.toString());
+        assertEquals("0", agent.get("closednocatch.checkedOut"), "with the agent close() returns the connection: " + agent);
+        assertEquals("idle", agent.get("closednocatch.backend"), "rolled back, back in the pool: " + agent);
+        // Tomcat stopped (SIGTERM) with two such requests in flight: the webapp stops (its factory closed), then the
+        // connector's executor is shut down with shutdownNow(), which interrupts both request threads; then the
+        // remote service answers one ("stopping": the DAO commits) and fails the other ("stoppingnocatch")
+        for (Map<String, String> r : List.of(plain, agent)) {
+            assertEquals("true", r.get("stopping.interruptedAtCommit"), "Tomcat interrupted the request thread before its commit: " + r);
+            for (String label : List.of("stopping", "stoppingnocatch")) {
+                assertEquals("true", r.get(label + ".interruptKept"), "the interrupt is not lost: " + r);
+            }
+            assertEquals("true", r.get("stopping.acknowledged"), "PostgreSQL's driver ignores the interrupt: the commit runs: " + r);
+            assertEquals("1", r.get("stopping.rows"), "the acknowledged order is stored: " + r);
+            assertEquals("0", r.get("stoppingnocatch.rows"), r.toString());
+        }
+        assertEquals("idle in transaction", plain.get("stoppingnocatch.backend"),
+                "without the agent the stopped webapp's session keeps its connection and transaction: " + plain);
+        assertNotEquals("idle in transaction", agent.get("stoppingnocatch.backend"), "with the agent it is rolled back and closed: " + agent);
+        assertTrue(Long.parseLong(agent.get("close.released")) >= 2, "the agent released the sessions' connections: " + agent);
         assertTrue(Long.parseLong(agent.get("rollback.swallowed")) >= REDEPLOYS + 1,
                 "events counted across redeploys (one per cleanup request, one per cycle): " + agent);
     }
@@ -145,7 +210,14 @@ class TomcatTest {
                     + "=report=" + report + "\"\n").getBytes(StandardCharsets.UTF_8));
         }
         Path war = home.resolve("orders.war");
-        writeWar(war, table);
+        writeWar(war, table, "", "");
+        // the same WAR as a second webapp, /stuck, whose context interrupts requests that run over a second
+        // (StuckThreadDetectionValve, checked every second), with its orders in an embedded H2 file database
+        Path stuckWar = home.resolve("stuck.war");
+        writeWar(stuckWar, table, " backgroundProcessorDelay=\"1\"",
+                "  <Valve className=\"org.apache.catalina.valves.StuckThreadDetectionValve\" threshold=\"1\" interruptThreadThreshold=\"1\"/>\n"
+                + "  <Parameter name=\"h2Url\" value=\"jdbc:h2:file:" + home.resolve("h2").resolve("orders")
+                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE\" override=\"false\"/>\n");
         Files.copy(war, home.resolve("webapps/orders.war"));
 
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/catalina.sh").toString(), "run").redirectErrorStream(true);
@@ -180,6 +252,7 @@ class TomcatTest {
             result.putAll(parse(ServerDist.get(base + "/orders/do/cleanup?pool=jdbcpool", null)));
             result.putAll(parse(ServerDist.get(base + "/orders/do/owncleanup", null)));
             result.putAll(parse(ServerDist.get(base + "/orders/do/hibdeadconn", null)));
+            result.putAll(stuckRequest(base, stuckWar, lines, log));
             result.put("loadersBefore", String.valueOf(webappLoaders(tomcat.pid())));
             int committed = 0;
             for (int i = 0; i < REDEPLOYS; i++) {
@@ -196,6 +269,12 @@ class TomcatTest {
             result.put("committed", String.valueOf(committed));
             result.put("loadersAfter", String.valueOf(webappLoaders(tomcat.pid())));
             result.put("rows", String.valueOf(ServerDist.rows(PG_URL, PG_USER, table)));
+            result.putAll(factoryClosedUnderRequests(tomcat, base, table, lines, log, reader));
+        } catch (Throwable t) {
+            synchronized (log) {
+                Files.write(home.resolve("console.log"), log.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            throw t;
         } finally {
             tomcat.destroy(); // SIGTERM: Tomcat's own shutdown hook stops it, the agent writes its report
             if (!tomcat.waitFor(60, TimeUnit.SECONDS)) {
@@ -207,6 +286,7 @@ class TomcatTest {
         synchronized (log) {
             all = log.toString();
         }
+        Files.write(home.resolve("console.log"), all.getBytes(StandardCharsets.UTF_8)); // kept for a failure's reader
         assertTrue(!all.contains("NoClassDefFoundError") && !all.contains("VerifyError") && !all.contains("LinkageError"), all);
         if (withAgent) {
             assertTrue(all.contains("[sessionguard]") || Files.exists(report), "the agent ran: " + all);
@@ -214,12 +294,112 @@ class TomcatTest {
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"rollback\\.swallowed\": (\\d+)").matcher(json);
             assertTrue(m.find(), json);
             result.put("rollback.swallowed", m.group(1));
+            java.util.regex.Matcher released = java.util.regex.Pattern.compile("\"close\\.released\": (\\d+)").matcher(json);
+            result.put("close.released", released.find() ? released.group(1) : "0");
             result.put("wovenHibernate", String.valueOf(json.contains("org.hibernate.internal.SessionImpl#close")
                     && json.contains("org.hibernate.engine.transaction.internal.TransactionImpl#commit")));
             // slf4j-simple's format: the webapp's SLF4J (not java.util.logging's, which would say WARNING)
             result.put("loggedThroughTheWebappsSlf4j", String.valueOf(all.matches("(?s).*WARN sessionguard - rollback\\.swallowed reason=closed at com\\.zaxxer\\.hikari.*")));
         }
         return result;
+    }
+
+    /**
+     * The /stuck webapp deployed; one request to it, held in its "remote call" (a socket this test accepts and
+     * answers) until Tomcat's StuckThreadDetectionValve says it interrupted the request's thread; then answered,
+     * so that the request commits with its interrupt flag set. Returns the request's answer.
+     */
+    private static Map<String, String> stuckRequest(String base, Path war, LinkedBlockingQueue<String> lines, StringBuilder log) throws Exception {
+        String deployed = ServerDist.get(base + "/manager/text/deploy?path=/stuck&war=" + war.toUri(), "sg:sg");
+        assertTrue(deployed.startsWith("OK"), "deploy /stuck: " + deployed);
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try (ServerSocket remote = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            remote.setSoTimeout(120_000);
+            Future<String> answer = caller.submit(() -> ServerDist.get(base + "/stuck/do/stuck?port=" + remote.getLocalPort(), null));
+            try (Socket call = remote.accept()) {
+                awaitLine(lines, "has been interrupted because it was active", log);
+                call.getOutputStream().write('\n');
+                call.getOutputStream().flush();
+                return parse(answer.get(120, TimeUnit.SECONDS));
+            }
+        } finally {
+            caller.shutdownNow();
+        }
+    }
+
+    /**
+     * The session factory closed under a request: first by the request itself in a running Tomcat ({@code closed.*};
+     * it also loads every class of that path in the current deployment), then by the webapp's stop while Tomcat
+     * stops on SIGTERM with the request in flight ({@code stopping.*}: the request is answered only after Tomcat
+     * has interrupted its thread in shutting down the connector's executor, and prints its keys on standard
+     * output). Adds {@code closed.rows} and {@code stopping.rows}: the order's rows in the database afterwards.
+     */
+    private static Map<String, String> factoryClosedUnderRequests(Process tomcat, String base, String table,
+            LinkedBlockingQueue<String> lines, StringBuilder log, Thread reader) throws Exception {
+        Map<String, String> result = new LinkedHashMap<>();
+        ExecutorService caller = Executors.newFixedThreadPool(2);
+        try {
+            // the remote service answers (the DAO commits), then fails (the DAO rolls back in catch; or leaves it
+            // to close(), "closednocatch")
+            for (String label : List.of("closed", "closedfail", "closednocatch")) {
+                try (ServerSocket remote = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                    remote.setSoTimeout(120_000);
+                    Future<String> answer = caller.submit(() -> ServerDist.get(base + "/orders/do/inflight?own=true&label=" + label + (label.endsWith("nocatch") ? "&catch=false" : "")
+                            + "&port=" + remote.getLocalPort(), null));
+                    try (Socket call = remote.accept()) {
+                        call.getOutputStream().write(label.equals("closed") ? '\n' : 'x');
+                        call.getOutputStream().flush();
+                        result.putAll(parse(answer.get(120, TimeUnit.SECONDS)));
+                    }
+                }
+                result.put(label + ".rows", String.valueOf(rowsWithId(table, result.get(label + ".id"))));
+            }
+            // two requests in flight when Tomcat stops: one whose remote service answers (the DAO commits) and one
+            // whose remote service fails, in a DAO that leaves the rollback to close()
+            try (ServerSocket remote = new ServerSocket(0, 2, InetAddress.getLoopbackAddress())) {
+                remote.setSoTimeout(120_000);
+                for (String q : List.of("label=stopping", "label=stoppingnocatch&catch=false")) {
+                    caller.submit(() -> ServerDist.get(base + "/orders/do/inflight?" + q + "&port=" + remote.getLocalPort(), null));
+                }
+                try (Socket one = remote.accept(); Socket two = remote.accept()) {
+                    // SIGTERM with the requests in flight; through the handle, since Process.destroy() also closes
+                    // this side of the server's standard output, where the requests print their outcome
+                    assertTrue(tomcat.toHandle().destroy(), "SIGTERM sent");
+                    awaitLine(lines, "has not fully shutdown", log); // logged after shutdownNow() interrupted them
+                    for (Socket call : List.of(one, two)) {
+                        String who = new BufferedReader(new InputStreamReader(call.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+                        call.getOutputStream().write("stopping".equals(who) ? '\n' : 'x');
+                        call.getOutputStream().flush();
+                    }
+                    assertTrue(tomcat.waitFor(120, TimeUnit.SECONDS), "Tomcat stopped once the requests in flight ended");
+                }
+            }
+            reader.join(TimeUnit.SECONDS.toMillis(30));
+            String all;
+            synchronized (log) {
+                all = log.toString();
+            }
+            for (String l : all.split("\n")) {
+                if (l.startsWith("sg-inflight ")) {
+                    result.putAll(parse(l.substring("sg-inflight ".length())));
+                }
+            }
+            for (String label : List.of("stopping", "stoppingnocatch")) {
+                assertTrue(result.containsKey(label + ".id"), "the request in flight printed its outcome: " + all);
+                result.put(label + ".rows", String.valueOf(rowsWithId(table, result.get(label + ".id"))));
+            }
+        } finally {
+            caller.shutdownNow();
+        }
+        return result;
+    }
+
+    private static long rowsWithId(String table, String id) throws Exception {
+        try (Connection c = DriverManager.getConnection(PG_URL, PG_USER, ""); Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("select count(*) from " + table + " where id = " + Long.parseLong(id))) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /** Webapp class loaders alive: a class histogram counts instances after a full GC (a few, until it settles). */
@@ -259,7 +439,7 @@ class TomcatTest {
     }
 
     /** The WAR: the servlet's classes and a context.xml with the JNDI pool (Tomcat's DBCP) and the table. */
-    private static void writeWar(Path war, String table) throws IOException {
+    private static void writeWar(Path war, String table, String contextAttributes, String contextExtra) throws IOException {
         Path classes = Paths.get("target", "classes");
         try (JarOutputStream o = new JarOutputStream(Files.newOutputStream(war)); Stream<Path> files = Files.walk(classes)) {
             for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
@@ -275,7 +455,7 @@ class TomcatTest {
                 }
             }
             o.putNextEntry(new JarEntry("META-INF/context.xml"));
-            o.write(("<Context>\n"
+            o.write(("<Context" + contextAttributes + ">\n" + contextExtra
                     + "  <Resource name=\"jdbc/orders\" auth=\"Container\" type=\"javax.sql.DataSource\"\n"
                     + "            factory=\"org.apache.tomcat.dbcp.dbcp2.BasicDataSourceFactory\" driverClassName=\"org.postgresql.Driver\"\n"
                     + "            url=\"" + PG_URL + "\" username=\"" + PG_USER + "\" password=\"\" maxTotal=\"4\" maxIdle=\"4\"/>\n"

@@ -128,16 +128,7 @@ final class HibernateOrders {
     static void inFlight(DataSource ds, String table, int port, boolean own, boolean rollbackInCatch, String label, String pgUrl, String pgUser,
             StringBuilder out) throws Exception {
         String prefix = label + ".";
-        CountDownLatch done = new CountDownLatch(1);
-        if (!own) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    done.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "orders-wait-for-work-in-flight"));
-        }
+        CountDownLatch done = own ? new CountDownLatch(1) : heldAtShutdown();
         try {
             long id = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
             Object f = own ? build(ds) : factory(ds);
@@ -208,6 +199,22 @@ final class HibernateOrders {
         } finally {
             done.countDown();
         }
+    }
+
+    /**
+     * Like many legacy services, the webapp's shutdown hook waits (up to 60 s) for its work in flight: the
+     * returned latch, counted down when this request's work ends.
+     */
+    static CountDownLatch heldAtShutdown() {
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                done.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "orders-wait-for-work-in-flight"));
+        return done;
     }
 
     /** Connections the JNDI pool (Tomcat's DBCP) has handed out and not got back. */

@@ -56,6 +56,11 @@ public class OrdersServlet extends HttpServlet {
                             !"false".equals(req.getParameter("catch")), req.getParameter("label"),
                             getServletContext().getInitParameter("pgUrl"), getServletContext().getInitParameter("pgUser"), out);
                     break;
+                case "poolinflight":
+                    // Tomcat only: the webapp's own HikariCP pool closed under a request (PoolOrders)
+                    PoolOrders.inFlight(table, Integer.parseInt(req.getParameter("port")), "true".equals(req.getParameter("own")), req.getParameter("label"),
+                            getServletContext().getInitParameter("pgUrl"), getServletContext().getInitParameter("pgUser"), out);
+                    break;
                 case "stuck":
                     // Tomcat only: a slow request interrupted by the StuckThreadDetectionValve before it commits
                     StuckOrders.serve(getServletContext().getInitParameter("h2Url"), Integer.parseInt(req.getParameter("port")), out);

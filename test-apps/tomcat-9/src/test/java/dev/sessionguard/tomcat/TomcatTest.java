@@ -67,9 +67,12 @@ import org.junit.jupiter.api.Test;
  *   <li>the webapp's Hibernate session factory closed under a request in a running Tomcat (the DAO commits, rolls
  *       back in catch, or leaves the rollback to close(): then without the agent the DBCP connection stays checked
  *       out "idle in transaction", with it the connection is rolled back and returned), and Tomcat stopped by
- *       SIGTERM with two requests in flight (the webapp's stop closes their factory, the connector's shutdownNow()
+ *       SIGTERM with requests in flight (the webapp's stop closes their factory, the connector's shutdownNow()
  *       interrupts their threads): the committing one stores its order and keeps its interrupt with and without
  *       the agent, the other keeps its connection "idle in transaction" without the agent only;</li>
+ *   <li>the webapp's own HikariCP pool closed under a request, in a running Tomcat and by Tomcat's stop: without
+ *       the agent the rollback's "Connection is closed" replaces the commit failure, with it the caller sees the
+ *       commit failure;</li>
  *   <li>the WAR redeployed 20 times through the manager (with traffic between): the webapp class loaders of
  *       the old deployments are collected (counted in a class histogram, which runs a full GC) as they are
  *       without the agent (Tomcat keeps one stopped deployment's loader a while, without the agent too), and
@@ -171,6 +174,22 @@ class TomcatTest {
                 "without the agent the stopped webapp's session keeps its connection and transaction: " + plain);
         assertNotEquals("idle in transaction", agent.get("stoppingnocatch.backend"), "with the agent it is rolled back and closed: " + agent);
         assertTrue(Long.parseLong(agent.get("close.released")) >= 2, "the agent released the sessions' connections: " + agent);
+        // the webapp's own HikariCP pool closed under a request (by the request in a running Tomcat, "poolclosed";
+        // by the webapp's stop, "stoppingpool"): HikariCP aborts the connection, the commit fails and the rollback
+        // in catch fails too: without the agent the rollback's exception replaces the commit failure; with it the
+        // caller sees the commit failure; nothing is stored either way
+        for (String label : List.of("poolclosed", "stoppingpool")) {
+            assertTrue(plain.get(label + ".commit").contains("This connection has been closed."), plain.toString());
+            assertEquals("rollback: Connection is closed", plain.get(label + ".cleanup"), plain.toString());
+            assertEquals("false", plain.get(label + ".callerIsCommitFailure"), plain.toString());
+            assertEquals("none", agent.get(label + ".cleanup"), "with the agent nothing escapes cleanup: " + agent);
+            assertEquals("true", agent.get(label + ".callerIsCommitFailure"), "the caller sees the commit failure: " + agent);
+            for (Map<String, String> r : List.of(plain, agent)) {
+                assertEquals("0", r.get(label + ".rows"), r.toString());
+            }
+        }
+        assertEquals("true", plain.get("stoppingpool.interruptKept"), plain.toString());
+        assertEquals("true", agent.get("stoppingpool.interruptKept"), "the interrupt is not lost: " + agent);
         assertTrue(Long.parseLong(agent.get("rollback.swallowed")) >= REDEPLOYS + 1,
                 "events counted across redeploys (one per cleanup request, one per cycle): " + agent);
     }
@@ -337,41 +356,57 @@ class TomcatTest {
     private static Map<String, String> factoryClosedUnderRequests(Process tomcat, String base, String table,
             LinkedBlockingQueue<String> lines, StringBuilder log, Thread reader) throws Exception {
         Map<String, String> result = new LinkedHashMap<>();
-        ExecutorService caller = Executors.newFixedThreadPool(2);
+        ExecutorService caller = Executors.newFixedThreadPool(3);
         try {
-            // the remote service answers (the DAO commits), then fails (the DAO rolls back in catch; or leaves it
-            // to close(), "closednocatch")
-            for (String label : List.of("closed", "closedfail", "closednocatch")) {
+            // in a running Tomcat, each request closes its own factory or pool; the remote service answers (the DAO
+            // commits) or fails (the DAO rolls back in catch, or leaves it to close(): "closednocatch")
+            Map<String, String> running = new LinkedHashMap<>();
+            running.put("inflight?label=closed", "\n");
+            running.put("inflight?label=closedfail", "x");
+            running.put("inflight?label=closednocatch&catch=false", "x");
+            running.put("poolinflight?label=poolclosed", "\n");
+            for (Map.Entry<String, String> q : running.entrySet()) {
                 try (ServerSocket remote = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                     remote.setSoTimeout(120_000);
-                    Future<String> answer = caller.submit(() -> ServerDist.get(base + "/orders/do/inflight?own=true&label=" + label + (label.endsWith("nocatch") ? "&catch=false" : "")
-                            + "&port=" + remote.getLocalPort(), null));
+                    Future<String> answer = caller.submit(() -> ServerDist.get(base + "/orders/do/" + q.getKey() + "&own=true&port=" + remote.getLocalPort(), null));
                     try (Socket call = remote.accept()) {
-                        call.getOutputStream().write(label.equals("closed") ? '\n' : 'x');
+                        call.getOutputStream().write(q.getValue().charAt(0));
                         call.getOutputStream().flush();
                         result.putAll(parse(answer.get(120, TimeUnit.SECONDS)));
                     }
                 }
-                result.put(label + ".rows", String.valueOf(rowsWithId(table, result.get(label + ".id"))));
             }
-            // two requests in flight when Tomcat stops: one whose remote service answers (the DAO commits) and one
-            // whose remote service fails, in a DAO that leaves the rollback to close()
-            try (ServerSocket remote = new ServerSocket(0, 2, InetAddress.getLoopbackAddress())) {
+            // three requests in flight when Tomcat stops: one whose remote service answers (the DAO commits), one
+            // whose remote service fails, in a DAO that leaves the rollback to close(), and one on the webapp's
+            // own HikariCP pool, which the webapp's stop closes under it
+            Map<String, String> stopping = new LinkedHashMap<>();
+            stopping.put("stopping", "inflight?label=stopping");
+            stopping.put("stoppingnocatch", "inflight?label=stoppingnocatch&catch=false");
+            stopping.put("stoppingpool", "poolinflight?label=stoppingpool");
+            try (ServerSocket remote = new ServerSocket(0, stopping.size(), InetAddress.getLoopbackAddress())) {
                 remote.setSoTimeout(120_000);
-                for (String q : List.of("label=stopping", "label=stoppingnocatch&catch=false")) {
-                    caller.submit(() -> ServerDist.get(base + "/orders/do/inflight?" + q + "&port=" + remote.getLocalPort(), null));
+                for (String q : stopping.values()) {
+                    caller.submit(() -> ServerDist.get(base + "/orders/do/" + q + "&port=" + remote.getLocalPort(), null));
                 }
-                try (Socket one = remote.accept(); Socket two = remote.accept()) {
+                List<Socket> calls = new ArrayList<>();
+                try {
+                    for (int i = 0; i < stopping.size(); i++) {
+                        calls.add(remote.accept());
+                    }
                     // SIGTERM with the requests in flight; through the handle, since Process.destroy() also closes
                     // this side of the server's standard output, where the requests print their outcome
                     assertTrue(tomcat.toHandle().destroy(), "SIGTERM sent");
                     awaitLine(lines, "has not fully shutdown", log); // logged after shutdownNow() interrupted them
-                    for (Socket call : List.of(one, two)) {
+                    for (Socket call : calls) {
                         String who = new BufferedReader(new InputStreamReader(call.getInputStream(), StandardCharsets.US_ASCII)).readLine();
-                        call.getOutputStream().write("stopping".equals(who) ? '\n' : 'x');
+                        call.getOutputStream().write("stoppingnocatch".equals(who) ? 'x' : '\n');
                         call.getOutputStream().flush();
                     }
                     assertTrue(tomcat.waitFor(120, TimeUnit.SECONDS), "Tomcat stopped once the requests in flight ended");
+                } finally {
+                    for (Socket call : calls) {
+                        call.close();
+                    }
                 }
             }
             reader.join(TimeUnit.SECONDS.toMillis(30));
@@ -384,8 +419,8 @@ class TomcatTest {
                     result.putAll(parse(l.substring("sg-inflight ".length())));
                 }
             }
-            for (String label : List.of("stopping", "stoppingnocatch")) {
-                assertTrue(result.containsKey(label + ".id"), "the request in flight printed its outcome: " + all);
+            for (String label : List.of("closed", "closedfail", "closednocatch", "poolclosed", "stopping", "stoppingnocatch", "stoppingpool")) {
+                assertTrue(result.containsKey(label + ".id"), "the request " + label + " told its outcome: " + result + "\n" + all);
                 result.put(label + ".rows", String.valueOf(rowsWithId(table, result.get(label + ".id"))));
             }
         } finally {

@@ -387,6 +387,38 @@ public final class Guard {
         return raise;
     }
 
+    /** Hibernate's JTA coordinator enters ({@code true}) or leaves its beforeCompletion(). */
+    public static void jtaCompleting(boolean begins) {
+        JtaMarks.completing(begins);
+    }
+
+    /**
+     * Hibernate's {@code Transaction.markRollbackOnly()} on an active JTA transaction (of {@code coordinator}):
+     * Hibernate marks it after a failed call on the session, outside the transaction's completion.
+     */
+    public static void jtaMarked(Object coordinator) {
+        if (Config.mode != MODE_OFF) {
+            JtaMarks.marked(coordinator);
+        }
+    }
+
+    /**
+     * Hibernate's JTA coordinator is told its transaction completed. Not committed after Hibernate marked it
+     * rollback-only: the work is lost, and when the application caught the failure (the method returned
+     * normally) a container-managed transaction is rolled back without the caller being told. Logged at ERROR
+     * (commit.silentRollback); it cannot be thrown to anyone.
+     */
+    public static void jtaCompleted(Object coordinator, boolean successful, String site) {
+        String where = JtaMarks.completed(coordinator);
+        if (where != null && !successful && Config.mode != MODE_OFF) {
+            Counters.record(Events.COMMIT_SILENT_ROLLBACK, Failures.isShuttingDown() ? Events.SHUTDOWN : Events.STATE,
+                    EventLog.ERROR, false, coordinator, site, null, "the JTA transaction ended without committing: Hibernate had"
+                            + " marked it rollback-only after a failed call at " + where + "; nothing of the transaction is in the"
+                            + " database; if the application caught that failure, a container-managed transaction was rolled back"
+                            + " and its caller was told nothing");
+        }
+    }
+
     /**
      * {@code Transaction.rollback()}: should the call be skipped because the transaction cannot be rolled
      * back in its current status? {@code status} is the library's status enum (its name is what counts).

@@ -27,6 +27,7 @@ public final class Targets {
             new TransactionInstrumentation(),
             new dev.sessionguard.instrumentation.hibernate.Transaction4Instrumentation(),
             new SessionInstrumentation(),
+            new dev.sessionguard.instrumentation.hibernate.JtaCoordinatorInstrumentation(),
             ConnectionInstrumentation.connections(),
             ConnectionInstrumentation.closeOverrides(),
             new ThreadInterruptInstrumentation(),

@@ -16,7 +16,8 @@ import net.bytebuddy.dynamic.DynamicType;
  * failures are logged and always reach the caller. Both run behind the interrupt shield; both wait
  * while another thread is inside commit, rollback, close or flush of the same session, then mark it busy
  * themselves, so calls from two threads on one session run one after the other (bounded by closeWaitMs). A commit() that begins on a transaction marked
- * rollback-only and returns normally rolled the work back silently: commit.silentRollback.
+ * rollback-only and returns normally rolled the work back silently: commit.silentRollback. markRollbackOnly() on
+ * a JTA transaction is remembered for {@link JtaCoordinatorInstrumentation}.
  */
 public final class TransactionInstrumentation extends HibernateTarget {
 
@@ -34,7 +35,23 @@ public final class TransactionInstrumentation extends HibernateTarget {
     public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
         return builder
                 .visit(advices.to(RollbackAdvice.class.getName()).on(named("rollback").and(takesArguments(0))))
-                .visit(advices.to(CommitAdvice.class.getName()).on(named("commit").and(takesArguments(0))));
+                .visit(advices.to(CommitAdvice.class.getName()).on(named("commit").and(takesArguments(0))))
+                .visit(advices.to(MarkAdvice.class.getName()).on(named("markRollbackOnly").and(takesArguments(0))));
+    }
+
+    /**
+     * markRollbackOnly(), which Hibernate calls itself when a call on the session fails: on an active JTA
+     * transaction the mark is remembered, and reported if the transaction then ends without committing
+     * ({@link JtaCoordinatorInstrumentation}).
+     */
+    public static final class MarkAdvice {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        public static void enter(@Advice.This Object self, @Advice.FieldValue("transactionCoordinator") Object coordinator) {
+            if (((org.hibernate.resource.transaction.spi.TransactionCoordinator) coordinator).getTransactionCoordinatorBuilder().isJta()
+                    && ((org.hibernate.Transaction) self).getStatus() == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE) {
+                Guard.jtaMarked(coordinator);
+            }
+        }
     }
 
     public static final class RollbackAdvice {

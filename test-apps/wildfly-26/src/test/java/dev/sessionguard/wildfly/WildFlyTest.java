@@ -112,6 +112,13 @@ class WildFlyTest {
         assertTrue(plain.get("jta.caughtfailure.caller").startsWith("returned: caught "),
                 "the container rolls back and tells the caller nothing: " + plain);
         assertEquals("0", plain.get("jta.caughtfailure.rows"), plain.toString());
+        // the caught failure's JTA transaction, which the container rolls back telling nobody, is reported at ERROR
+        // (commit.silentRollback, from Hibernate's own mark and the transaction's completion); the bean's own
+        // setRollbackOnly() and the container's failed commit (whose caller is told) are not
+        assertEquals("1", agent.get("commit.silentRollback"), "the silent rollback of the caught failure, once: " + agent.get("report"));
+        assertTrue(agent.get("agentEvents").contains(
+                "commit.silentRollback reason=state at org.hibernate.resource.transaction.backend.jta.internal.JtaTransactionCoordinatorImpl#afterCompletion"),
+                agent.toString());
         // the failed commit of the container reaches the caller with the agent too, counted at the driver
         assertTrue(agent.get("jta.deadconn.caller").contains("EJBTransactionRolledbackException"), agent.toString());
         assertEquals("0", agent.get("jta.deadconn.rows"), agent.toString());
@@ -289,6 +296,8 @@ class WildFlyTest {
             String json = Files.exists(report) ? new String(Files.readAllBytes(report), StandardCharsets.UTF_8) : "";
             java.util.regex.Matcher swallowed = java.util.regex.Pattern.compile("\"rollback\\.swallowed\": (\\d+)").matcher(json);
             result.put("rollback.swallowed", swallowed.find() ? swallowed.group(1) : "none");
+            java.util.regex.Matcher silent = java.util.regex.Pattern.compile("\"commit\\.silentRollback\": (\\d+)").matcher(json);
+            result.put("commit.silentRollback", silent.find() ? silent.group(1) : "none");
             result.put("wovenHibernate", String.valueOf(json.contains("org.hibernate.internal.SessionImpl#")));
             result.put("report", json.replaceAll("\\s+", " "));
             result.put("linesInServerLog", String.valueOf(serverLog.contains("rollback.swallowed reason=closed at org.jboss.jca.adapters.jdbc.WrappedConnection#rollback")));

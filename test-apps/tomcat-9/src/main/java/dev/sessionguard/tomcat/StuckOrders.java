@@ -11,7 +11,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code /do/stuck?port=P} (Tomcat only): a slow request of a legacy webapp that keeps its orders in an embedded
@@ -19,7 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * the order, then waits for a remote service (a plain socket to {@code 127.0.0.1:P}, which the test answers
  * when it chooses), then commits. The context's {@code StuckThreadDetectionValve} (META-INF/context.xml,
  * {@code interruptThreadThreshold}) interrupts the request thread while it waits: a platform thread blocked in
- * a socket read does not notice, and the flag is still set when the commit runs.
+ * a socket read does not notice, and the flag is still set when the commit runs (the request waits for the
+ * interrupt after the answer: see {@link #awaitInterrupt()}).
  *
  * <p>Answers {@code stuck.interruptedAtCommit}, {@code stuck.commit} (ok or what commit threw),
  * {@code stuck.cleanup}, {@code stuck.interruptKept} (the flag after the DAO's cleanup: an interrupt must not be
@@ -52,6 +55,7 @@ final class StuckOrders {
                     s.executeUpdate("insert into orders (id, item) values (" + id + ", 'order')");
                 }
                 remoteCall(port, "stuck");
+                awaitInterrupt();
                 atCommit = Thread.currentThread().isInterrupted();
                 try {
                     c.commit();
@@ -83,6 +87,20 @@ final class StuckOrders {
             } catch (SQLException ignored) {
                 // the database may have been closed under it: what it saw is answered above
             }
+        }
+    }
+
+    /**
+     * Tomcat's valve logs "has been interrupted because it was active" and then interrupts the thread; the test
+     * answers the remote call on that line, so the answer can overtake the interrupt. The request waits here for
+     * the interrupt itself: {@code park} returns at once when the flag is set and leaves it set. If it never
+     * comes, the request commits without it and answers {@code interruptedAtCommit=false}, which the test rejects.
+     */
+    private static void awaitInterrupt() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long left;
+        while (!Thread.currentThread().isInterrupted() && (left = deadline - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(left);
         }
     }
 

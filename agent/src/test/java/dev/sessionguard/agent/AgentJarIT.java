@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.DataInputStream;
 import java.io.File;
 import java.io.InputStream;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -18,6 +21,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.jar.asm.Type;
 import org.junit.jupiter.api.Test;
 
 /** The built jar, as a user gets it: its manifest, its contents, and a JVM started with it. */
@@ -399,6 +406,80 @@ class AgentJarIT {
             }
         }
         return lines;
+    }
+
+    /**
+     * A Connection class the agent cannot weave (its commit() is 65,500 bytes long: any advice passes the JVM's
+     * 65,535-byte limit per method) is named at WARN once, with the reason, left as it is, and the application
+     * runs on, as it does without the agent.
+     */
+    @Test
+    void aConnectionThatCannotBeWovenIsNamedOnceAndRunsOn(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path cls = dir.resolve("HugeConnection.class");
+        writeHugeConnection(cls);
+        String cp = Paths.get("target", "test-classes").toString();
+        Result plain = java("-cp", cp, HugeConnectionApp.class.getName(), cls.toString());
+        Result agent = java("-javaagent:" + JAR, "-cp", cp, HugeConnectionApp.class.getName(), cls.toString());
+        assertEquals(0, plain.exit, plain.err);
+        assertTrue(plain.out.contains("commits=3 rollback and close returned"), plain.out + plain.err);
+        assertEquals(0, agent.exit, agent.err);
+        assertTrue(agent.out.contains("commits=3 rollback and close returned"), "the application runs on: " + agent.out + agent.err);
+        long named = agent.err.lines().filter(l -> l.contains("left " + HugeConnectionApp.NAME + " uninstrumented")).count();
+        assertEquals(1, named, "one WARN names the class: " + agent.err);
+        assertTrue(agent.err.contains("Method too large"), "the WARN says why: " + agent.err);
+    }
+
+    /**
+     * Writes the class: a public no-argument constructor, an int field {@code commits}; {@code commit()} adds one
+     * to a local 21,829 times (one {@code iinc} each, 3 bytes) and then one to the field; {@code rollback()} and
+     * {@code close()} return; every other method of {@link Connection} throws UnsupportedOperationException.
+     */
+    private static void writeHugeConnection(Path file) throws Exception {
+        String internal = HugeConnectionApp.NAME.replace('.', '/');
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+        cw.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC | Opcodes.ACC_SUPER, internal, null, "java/lang/Object",
+                new String[] {Type.getInternalName(Connection.class)});
+        cw.visitField(Opcodes.ACC_PUBLIC, "commits", "I", null, null).visitEnd();
+        MethodVisitor init = cw.visitMethod(Opcodes.ACC_PUBLIC, "<init>", "()V", null, null);
+        init.visitCode();
+        init.visitVarInsn(Opcodes.ALOAD, 0);
+        init.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
+        init.visitInsn(Opcodes.RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
+        for (Method m : Connection.class.getMethods()) {
+            if (Modifier.isStatic(m.getModifiers()) || m.isDefault()) {
+                continue;
+            }
+            String desc = Type.getMethodDescriptor(m);
+            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC, m.getName(), desc, null, null);
+            mv.visitCode();
+            if (m.getName().equals("commit") && desc.equals("()V")) {
+                mv.visitInsn(Opcodes.ICONST_0);
+                mv.visitVarInsn(Opcodes.ISTORE, 1);
+                for (int i = 0; i < 21_829; i++) {
+                    mv.visitIincInsn(1, 1);
+                }
+                mv.visitVarInsn(Opcodes.ALOAD, 0);
+                mv.visitInsn(Opcodes.DUP);
+                mv.visitFieldInsn(Opcodes.GETFIELD, internal, "commits", "I");
+                mv.visitInsn(Opcodes.ICONST_1);
+                mv.visitInsn(Opcodes.IADD);
+                mv.visitFieldInsn(Opcodes.PUTFIELD, internal, "commits", "I");
+                mv.visitInsn(Opcodes.RETURN);
+            } else if ((m.getName().equals("rollback") || m.getName().equals("close")) && desc.equals("()V")) {
+                mv.visitInsn(Opcodes.RETURN);
+            } else {
+                mv.visitTypeInsn(Opcodes.NEW, "java/lang/UnsupportedOperationException");
+                mv.visitInsn(Opcodes.DUP);
+                mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/UnsupportedOperationException", "<init>", "()V", false);
+                mv.visitInsn(Opcodes.ATHROW);
+            }
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+        }
+        cw.visitEnd();
+        Files.write(file, cw.toByteArray());
     }
 
     static final class Result {

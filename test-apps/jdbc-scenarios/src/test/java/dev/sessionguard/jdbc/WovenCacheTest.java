@@ -109,7 +109,9 @@ class WovenCacheTest {
 
     /**
      * java.lang.reflect.Proxy connections (Tomcat JDBC pool's) are numbered anew in every JVM: their entry is
-     * keyed without the name, so a restart finds it and weaves nothing (it writes no entry), and is guarded.
+     * keyed without the name, so a restart finds it and weaves nothing (it writes no entry), and is guarded. A
+     * restart whose JDK generated the proxy's methods in another order writes one entry more for it (CI saw it
+     * once in many runs), and rewrites none.
      */
     @Test
     void proxyConnectionsAreFoundAgainAfterARestart(@TempDir Path dir) throws Exception {
@@ -131,6 +133,32 @@ class WovenCacheTest {
         for (Path p : entries(cache)) {
             after.put(p, Files.getLastModifiedTime(p).toMillis());
         }
-        assertEquals(before, after, "the restart wove nothing and wrote nothing");
+        // the restart finds the proxy's entry under another $Proxy number and writes nothing, unless the JDK
+        // generated the proxy's methods in another order in it (reflection's method order is not stable between
+        // JVMs; the order is part of the key on purpose, docs/weaving.md "The woven-class cache"): then it writes one more entry,
+        // for the same interfaces, so of the same class file length (the key's second part). Either way no entry is
+        // rewritten.
+        for (java.util.Map.Entry<Path, Long> e : before.entrySet()) {
+            assertEquals(e.getValue(), after.get(e.getKey()), "the restart did not rewrite " + e.getKey().getFileName() + ": " + after);
+        }
+        List<String> added = new java.util.ArrayList<>();
+        for (Path p : after.keySet()) {
+            if (!before.containsKey(p)) {
+                added.add(p.getFileName().toString());
+            }
+        }
+        if (!added.isEmpty()) {
+            List<String> proxyLengths = new java.util.ArrayList<>();
+            for (Path p : before.keySet()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith("dev.sessionguard.cache.$Proxy-")) {
+                    proxyLengths.add(n.split("-")[1]);
+                }
+            }
+            assertEquals(1, added.size(), "at most one entry more, the proxy in another method order: " + added + " after " + before.keySet());
+            String n = added.get(0);
+            assertTrue(n.startsWith("dev.sessionguard.cache.$Proxy-") && proxyLengths.contains(n.split("-")[1]),
+                    "the one entry more is the same proxy (its class file as long) in another method order: " + n + " after " + before.keySet());
+        }
     }
 }

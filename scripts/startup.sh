@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Start-up cost of the agent, measured, not asserted: the same JVM command N times without and with
-# -javaagent, in alternation, and the medians and their ratio (wall time), and the medians of CPU time.
-# scripts/startup.sh [N]
+# Start-up cost of the agent, measured, not asserted: the same JVM command N times without the agent, with a
+# no-op agent (the floor under any -javaagent) and with SessionGuard, the three in turn (the order rotated each
+# round); per case the medians, their ratio, and the median of the per-round differences with a distribution-free
+# 95% interval (wall time and CPU time); where issue #14 sets a target (cold +150 ms, warm +50 ms: Hibernate 5.6
+# and Spring Boot 3), whether the interval shows it met, not met, or neither (within the error).
+# scripts/startup.sh [N]   (default 15 rounds)
 #   1. java -version: a JVM that loads no Hibernate or JDBC class
 #   2. Scenarios s9: boots Hibernate 5.6 with HikariCP on H2 and runs a few transactions: cold (the
 #      woven-class cache off: the tested versions' woven classes come from the jar), the same for
@@ -14,7 +17,7 @@
 # SG_ONLY="boot3 boot4" measures only those cases (version, hibernate, boot27, boot3, boot4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-10}
+N=${1:-15}
 . scripts/lib.sh
 sg_build test-apps/hibernate-5.6 test-apps/spring-boot-legacy test-apps/spring-boot-3 test-apps/spring-boot-4
 AGENT=${SG_AGENT:-$AGENT}
@@ -45,47 +48,112 @@ ms() {
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
 
-measure() { # measure <label> <agent options> <command...>
-  local label=$1 opts=$2; shift 2
-  local plain=() agent=()
+# The floor under any agent: a jar whose premain does nothing. -javaagent alone makes the JVM add the
+# java.instrument module and drop CDS's archived module graph; what SessionGuard adds is "with" minus this.
+NOOP="$TMP/noop-agent.jar"
+JAVAC=${JAVA_HOME:+$JAVA_HOME/bin/}javac
+JAR=${JAVA_HOME:+$JAVA_HOME/bin/}jar
+mkdir -p "$TMP/noop"
+printf 'public class NoopAgent { public static void premain(String a, java.lang.instrument.Instrumentation i) { } }\n' > "$TMP/noop/NoopAgent.java"
+printf 'Premain-Class: NoopAgent\n' > "$TMP/noop/manifest.txt"
+if ! { "$JAVAC" -d "$TMP/noop" "$TMP/noop/NoopAgent.java" && "$JAR" cfm "$NOOP" "$TMP/noop/manifest.txt" -C "$TMP/noop" NoopAgent.class; } >/dev/null 2>&1; then
+  echo "(no javac/jar next to $JAVA: the no-op agent column is left out)"
+  NOOP=
+fi
+
+# paired <file of "without with" pairs>: the median of the differences (with - without) and a distribution-free
+# 95% interval for it (order statistics k and N+1-k of the differences, the sign test's interval; 96.5% at N=15)
+paired() {
+  awk '{print $2 - $1}' "$1" | sort -n | awk '
+    {d[NR] = $1}
+    END {
+      n = NR; k = 0; c = 0; p = 0.5 ^ n; b = 1
+      for (i = 0; i < n; i++) { if (i > 0) b = b * (n - i + 1) / i; c += b * p; if (c > 0.025) break; k = i + 1 }
+      m = (n % 2) ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
+      if (k < 1) printf "%+5d [n too small]", m
+      else printf "%+5d [%+d, %+d]", m, d[k], d[n + 1 - k]
+    }'
+}
+
+# verdict <file of pairs> <target ms>: is the median difference within the target, given its interval?
+verdict() {
+  awk '{print $2 - $1}' "$1" | sort -n | awk -v t="$2" '
+    {d[NR] = $1}
+    END {
+      n = NR; k = 0; c = 0; p = 0.5 ^ n; b = 1
+      for (i = 0; i < n; i++) { if (i > 0) b = b * (n - i + 1) / i; c += b * p; if (c > 0.025) break; k = i + 1 }
+      if (k < 1) { print "n too small"; exit }
+      if (d[n + 1 - k] <= t) print "target +" t " ms: met"
+      else if (d[k] > t) print "target +" t " ms: not met"
+      else print "target +" t " ms: within the error"
+    }'
+}
+
+measure() { # measure <label> <target ms, or -> <agent options> <command...>
+  local label=$1 target=$2 opts=$3; shift 3
+  local sg=("-javaagent:$AGENT${opts:+=$opts}")
   # a run that fails would time its failure: each command must run once cleanly, without and with the agent
   "$JAVA" "$@" >"$TMP/check.log" 2>&1 || fail "$label: the command fails without the agent: $(tail -n 1 "$TMP/check.log" | cut -c1-200)" 4
-  "$JAVA" "-javaagent:$AGENT${opts:+=$opts}" "$@" >"$TMP/check.log" 2>&1 \
+  "$JAVA" "${sg[@]}" "$@" >"$TMP/check.log" 2>&1 \
     || fail "$label: the command fails with the agent: $(grep -m1 -E 'Error|Exception|sessionguard\]' "$TMP/check.log" | cut -c1-200)" 4
+  : > "$TMP/t-plain"; : > "$TMP/t-noop"; : > "$TMP/t-agent"
+  local i r v
   for i in $(seq 1 "$N"); do
-    plain+=("$(ms "$JAVA" "$@")")
-    agent+=("$(ms "$JAVA" "-javaagent:$AGENT${opts:+=$opts}" "$@")")
+    # the three variants in turn, the order rotated every round (nothing always runs right after the same one)
+    for r in 0 1 2; do
+      v=$(( (i + r) % 3 ))
+      if [ $v = 0 ]; then ms "$JAVA" "$@" >> "$TMP/t-plain"
+      elif [ $v = 1 ]; then [ -z "$NOOP" ] || ms "$JAVA" "-javaagent:$NOOP" "$@" >> "$TMP/t-noop"
+      else ms "$JAVA" "${sg[@]}" "$@" >> "$TMP/t-agent"
+      fi
+    done
   done
   local p a pc ac
-  p=$(printf '%s\n' "${plain[@]}" | cut -d' ' -f1 | median)
-  a=$(printf '%s\n' "${agent[@]}" | cut -d' ' -f1 | median)
-  pc=$(printf '%s\n' "${plain[@]}" | cut -d' ' -f2 | median)
-  ac=$(printf '%s\n' "${agent[@]}" | cut -d' ' -f2 | median)
-  printf '%-50s without %5d ms   with %5d ms   +%4d ms   ratio %s   cpu %5d -> %5d ms (+%d)\n' "$label" "$p" "$a" $((a - p)) \
-    "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')" "$pc" "$ac" $((ac - pc))
+  p=$(cut -d' ' -f1 "$TMP/t-plain" | median); a=$(cut -d' ' -f1 "$TMP/t-agent" | median)
+  pc=$(cut -d' ' -f2 "$TMP/t-plain" | median); ac=$(cut -d' ' -f2 "$TMP/t-agent" | median)
+  paste -d' ' <(cut -d' ' -f1 "$TMP/t-plain") <(cut -d' ' -f1 "$TMP/t-agent") > "$TMP/wall"
+  paste -d' ' <(cut -d' ' -f2 "$TMP/t-plain") <(cut -d' ' -f2 "$TMP/t-agent") > "$TMP/cpu"
+  printf '%s\n' "$label"
+  printf '    wall  without %5d   with %5d ms   ratio %s   added %s' "$p" "$a" \
+    "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')" "$(paired "$TMP/wall")"
+  if [ -n "$NOOP" ]; then
+    paste -d' ' <(cut -d' ' -f1 "$TMP/t-noop") <(cut -d' ' -f1 "$TMP/t-agent") > "$TMP/wall-noop"
+    paste -d' ' <(cut -d' ' -f1 "$TMP/t-plain") <(cut -d' ' -f1 "$TMP/t-noop") > "$TMP/wall-floor"
+    printf '   floor %s   own %s' "$(paired "$TMP/wall-floor")" "$(paired "$TMP/wall-noop")"
+  fi
+  [ "$target" = - ] || printf '   %s' "$(verdict "$TMP/wall" "$target")"
+  printf '\n    cpu   without %5d   with %5d ms               added %s' "$pc" "$ac" "$(paired "$TMP/cpu")"
+  if [ -n "$NOOP" ]; then
+    paste -d' ' <(cut -d' ' -f2 "$TMP/t-noop") <(cut -d' ' -f2 "$TMP/t-agent") > "$TMP/cpu-noop"
+    paste -d' ' <(cut -d' ' -f2 "$TMP/t-plain") <(cut -d' ' -f2 "$TMP/t-noop") > "$TMP/cpu-floor"
+    printf '   floor %s   own %s' "$(paired "$TMP/cpu-floor")" "$(paired "$TMP/cpu-noop")"
+  fi
+  printf '\n'
 }
 want() { [ -z "${SG_ONLY:-}" ] || [[ " $SG_ONLY " == *" $1 "* ]]; }
-echo "median of $N runs each, $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
-want version && measure "java -version (no target classes)" "cache=$TMP/cache" -version
+echo "added: with - without; floor: a no-op agent - without; own: with - the no-op agent; each the median of the"
+echo "rounds' differences [its 95% interval]"
+echo "$N rounds (without, no-op agent, with), $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
+want version && measure "java -version (no target classes)" - "cache=$TMP/cache" -version
 if want hibernate; then
-  measure "Hibernate 5.6 + Hikari + H2, cold (cache=off)" "cache=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+  measure "Hibernate 5.6 + Hikari + H2, cold (cache=off)" 150 "cache=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
   if [ -z "${SG_AGENT:-}" ]; then # an older jar may not know the option
-    measure "  the same, untested versions (shipped=off)" "cache=off,shipped=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+    measure "  the same, untested versions (shipped=off)" - "cache=off,shipped=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
   fi
   # one run fills the cache; the measured runs are restarts with the same libraries
   "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2 >/dev/null 2>&1
   echo "cache filled: $(ls "$TMP"/cache/*/ | wc -l) entries"
-  measure "Hibernate 5.6 + Hikari + H2, warm (cache filled)" "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
+  measure "Hibernate 5.6 + Hikari + H2, warm (cache filled)" 50 "cache=$TMP/cache" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2
 fi
 if want boot27; then
-  measure "Spring Boot 2.7 + JPA + Hikari + PG, cold" "cache=off" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+  measure "Spring Boot 2.7 + JPA + Hikari + PG, cold" - "cache=off" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
   "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1
-  measure "Spring Boot 2.7 + JPA + Hikari + PG, warm" "cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+  measure "Spring Boot 2.7 + JPA + Hikari + PG, warm" - "cache=$TMP/cache" -cp "$SB_CP" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
 fi
 for boot in 3 4; do
   want "boot$boot" || continue
   cp_var="SB${boot}_CP"
-  measure "Spring Boot $boot + JPA + Hikari + PG, cold" "cache=off" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+  measure "Spring Boot $boot + JPA + Hikari + PG, cold" "$([ $boot = 3 ] && echo 150 || echo -)" "cache=off" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
   "$JAVA" "-javaagent:$AGENT=cache=$TMP/cache" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup >/dev/null 2>&1
-  measure "Spring Boot $boot + JPA + Hikari + PG, warm" "cache=$TMP/cache" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
+  measure "Spring Boot $boot + JPA + Hikari + PG, warm" "$([ $boot = 3 ] && echo 50 || echo -)" "cache=$TMP/cache" -cp "${!cp_var}" dev.sessionguard.apps.shop.LegacyShop "$TMP/sb" startup
 done

@@ -47,8 +47,8 @@ public final class Paired {
         if (!plainFirst) {
             plain = work(plainLoader, "plain");
         }
-        long w = woven.applyAsLong(PairedWork.ROLLBACK_AFTER_CLOSE_RETURNS, 1);
-        long p = plain.applyAsLong(PairedWork.ROLLBACK_AFTER_CLOSE_RETURNS, 1);
+        long w = woven.applyAsLong(Workload.ROLLBACK_AFTER_CLOSE_RETURNS, 1);
+        long p = plain.applyAsLong(Workload.ROLLBACK_AFTER_CLOSE_RETURNS, 1);
         if (w != (control ? 0 : 1) || p != 0) {
             System.err.println("the copies are not as they must be (rollback after close returns: woven " + (w == 1) + ", plain " + (p == 1)
                     + "); is the agent loaded (-javaagent) and in protect mode?");
@@ -151,7 +151,7 @@ public final class Paired {
         ClassLoader before = self.getContextClassLoader();
         self.setContextClassLoader(loader);
         try {
-            return (LongBinaryOperator) Class.forName(PairedWork.class.getName(), true, loader).getConstructor(String.class).newInstance(name);
+            return (LongBinaryOperator) Class.forName(Workload.class.getName(), true, loader).getConstructor(String.class).newInstance(name);
         } finally {
             self.setContextClassLoader(before);
         }

@@ -16,12 +16,13 @@ import org.hibernate.Transaction;
 import org.hibernate.cfg.Configuration;
 
 /**
- * One copy of the end-to-end workload of {@link TransactionCycles} (HikariCP over H2 in memory, Hibernate 6.6 over
- * that pool), for {@link Paired}: each copy is loaded with its own HikariCP, H2 and Hibernate by a class loader of
- * its own, one that the agent weaves and one that it leaves as it is, and the copy is driven through a JDK
- * interface only: {@code applyAsLong(op, n)} runs operation {@code op} n times.
+ * The end-to-end workload: a HikariCP pool over H2 in memory and a Hibernate 6.6 session factory over that pool,
+ * and the transaction cycles an application runs on them. {@link TransactionCycles} calls the cycles from JMH;
+ * {@link Paired} loads one copy of this class with its own HikariCP, H2 and Hibernate per class loader (one the
+ * agent weaves, one it leaves as it is) and drives each copy through a JDK interface only:
+ * {@code applyAsLong(op, n)} runs operation {@code op} n times.
  */
-public final class PairedWork implements LongBinaryOperator {
+public final class Workload implements LongBinaryOperator {
 
     static final int JDBC_COMMIT = 0;
     static final int JDBC_ROLLBACK = 1;
@@ -37,7 +38,7 @@ public final class PairedWork implements LongBinaryOperator {
     private final String name;
     private long id;
 
-    public PairedWork(String name) throws SQLException {
+    public Workload(String name) throws SQLException {
         this.name = name;
         QUIET_HIBERNATE.setLevel(Level.SEVERE);
         QUIET_HIKARI.setLevel(Level.SEVERE);
@@ -77,8 +78,8 @@ public final class PairedWork implements LongBinaryOperator {
         }
     }
 
-    /** The same statements as TransactionCycles#jdbcCycle. */
-    private long jdbcCycle(boolean commit) throws SQLException {
+    /** getConnection, insert, commit or rollback, close: ProxyConnection and JdbcConnection commit/rollback and close. */
+    long jdbcCycle(boolean commit) throws SQLException {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("merge into orders (id, item) key (id) values (?, 'x')")) {
@@ -94,17 +95,23 @@ public final class PairedWork implements LongBinaryOperator {
         return id;
     }
 
-    /** The same as TransactionCycles#hibernateCommit. */
-    private long hibernateCommit() {
+    /** openSession, begin, native insert, commit, close: Hibernate's TransactionImpl, SessionImpl and the JDBC below. */
+    long hibernateCommit() {
         Session s = sessionFactory.openSession();
         try {
             Transaction tx = s.beginTransaction();
+            // one statement text, the id bound: 1,024 texts would each be interpreted and cached by Hibernate
             s.createNativeMutationQuery("merge into orders (id, item) key (id) values (?1, 'h')").setParameter(1, ++id & 1023).executeUpdate();
             tx.commit();
         } finally {
             s.close();
         }
         return id;
+    }
+
+    void close() {
+        sessionFactory.close();
+        pool.close();
     }
 
     /**

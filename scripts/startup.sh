@@ -61,32 +61,33 @@ if ! { "$JAVAC" -d "$TMP/noop" "$TMP/noop/NoopAgent.java" && "$JAR" cfm "$NOOP" 
   NOOP=
 fi
 
-# paired <file of "without with" pairs>: the median of the differences (with - without) and a distribution-free
-# 95% interval for it (order statistics k and N+1-k of the differences, the sign test's interval; 96.5% at N=15)
-paired() {
-  awk '{print $2 - $1}' "$1" | sort -n | awk '
+# interval <column> <from> <to>: the median of the rounds' differences (to - from, in the column: 1 wall, 2 CPU) and a
+# distribution-free 95% interval for it (order statistics k and N+1-k of the differences, the sign test's interval;
+# 96.5% at N=15), as "median low high"; low and high are "-" when there are too few rounds
+interval() {
+  paste -d' ' <(cut -d' ' -f"$1" "$2") <(cut -d' ' -f"$1" "$3") | awk '{print $2 - $1}' | sort -n | awk '
     {d[NR] = $1}
     END {
       n = NR; k = 0; c = 0; p = 0.5 ^ n; b = 1
       for (i = 0; i < n; i++) { if (i > 0) b = b * (n - i + 1) / i; c += b * p; if (c > 0.025) break; k = i + 1 }
       m = (n % 2) ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
-      if (k < 1) printf "%+5d [n too small]", m
-      else printf "%+5d [%+d, %+d]", m, d[k], d[n + 1 - k]
+      if (k < 1) print m, "-", "-"; else print m, d[k], d[n + 1 - k]
     }'
 }
 
-# verdict <file of pairs> <target ms>: is the median difference within the target, given its interval?
+# paired <column> <from> <to>: the interval printed as "+m [+low, +high]"
+paired() {
+  interval "$@" | awk '{ if ($2 == "-") printf "%+5d [n too small]", $1; else printf "%+5d [%+d, %+d]", $1, $2, $3 }'
+}
+
+# verdict <column> <from> <to> <target ms>: is the median difference within the target, given its interval?
 verdict() {
-  awk '{print $2 - $1}' "$1" | sort -n | awk -v t="$2" '
-    {d[NR] = $1}
-    END {
-      n = NR; k = 0; c = 0; p = 0.5 ^ n; b = 1
-      for (i = 0; i < n; i++) { if (i > 0) b = b * (n - i + 1) / i; c += b * p; if (c > 0.025) break; k = i + 1 }
-      if (k < 1) { print "n too small"; exit }
-      if (d[n + 1 - k] <= t) print "target +" t " ms: met"
-      else if (d[k] > t) print "target +" t " ms: not met"
-      else print "target +" t " ms: within the error"
-    }'
+  interval "$1" "$2" "$3" | awk -v t="$4" '{
+    if ($2 == "-") print "n too small"
+    else if ($3 <= t) print "target +" t " ms: met"
+    else if ($2 > t) print "target +" t " ms: not met"
+    else print "target +" t " ms: within the error"
+  }'
 }
 
 measure() { # measure <label> <target ms, or -> <agent options> <command...>
@@ -111,23 +112,13 @@ measure() { # measure <label> <target ms, or -> <agent options> <command...>
   local p a pc ac
   p=$(cut -d' ' -f1 "$TMP/t-plain" | median); a=$(cut -d' ' -f1 "$TMP/t-agent" | median)
   pc=$(cut -d' ' -f2 "$TMP/t-plain" | median); ac=$(cut -d' ' -f2 "$TMP/t-agent" | median)
-  paste -d' ' <(cut -d' ' -f1 "$TMP/t-plain") <(cut -d' ' -f1 "$TMP/t-agent") > "$TMP/wall"
-  paste -d' ' <(cut -d' ' -f2 "$TMP/t-plain") <(cut -d' ' -f2 "$TMP/t-agent") > "$TMP/cpu"
   printf '%s\n' "$label"
   printf '    wall  without %5d   with %5d ms   ratio %s   added %s' "$p" "$a" \
-    "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')" "$(paired "$TMP/wall")"
-  if [ -n "$NOOP" ]; then
-    paste -d' ' <(cut -d' ' -f1 "$TMP/t-noop") <(cut -d' ' -f1 "$TMP/t-agent") > "$TMP/wall-noop"
-    paste -d' ' <(cut -d' ' -f1 "$TMP/t-plain") <(cut -d' ' -f1 "$TMP/t-noop") > "$TMP/wall-floor"
-    printf '   floor %s   own %s' "$(paired "$TMP/wall-floor")" "$(paired "$TMP/wall-noop")"
-  fi
-  [ "$target" = - ] || printf '   %s' "$(verdict "$TMP/wall" "$target")"
-  printf '\n    cpu   without %5d   with %5d ms               added %s' "$pc" "$ac" "$(paired "$TMP/cpu")"
-  if [ -n "$NOOP" ]; then
-    paste -d' ' <(cut -d' ' -f2 "$TMP/t-noop") <(cut -d' ' -f2 "$TMP/t-agent") > "$TMP/cpu-noop"
-    paste -d' ' <(cut -d' ' -f2 "$TMP/t-plain") <(cut -d' ' -f2 "$TMP/t-noop") > "$TMP/cpu-floor"
-    printf '   floor %s   own %s' "$(paired "$TMP/cpu-floor")" "$(paired "$TMP/cpu-noop")"
-  fi
+    "$(awk -v a="$a" -v p="$p" 'BEGIN {printf "%.2f", a / p}')" "$(paired 1 "$TMP/t-plain" "$TMP/t-agent")"
+  [ -z "$NOOP" ] || printf '   floor %s   own %s' "$(paired 1 "$TMP/t-plain" "$TMP/t-noop")" "$(paired 1 "$TMP/t-noop" "$TMP/t-agent")"
+  [ "$target" = - ] || printf '   %s' "$(verdict 1 "$TMP/t-plain" "$TMP/t-agent" "$target")"
+  printf '\n    cpu   without %5d   with %5d ms               added %s' "$pc" "$ac" "$(paired 2 "$TMP/t-plain" "$TMP/t-agent")"
+  [ -z "$NOOP" ] || printf '   floor %s   own %s' "$(paired 2 "$TMP/t-plain" "$TMP/t-noop")" "$(paired 2 "$TMP/t-noop" "$TMP/t-agent")"
   printf '\n'
 }
 want() { [ -z "${SG_ONLY:-}" ] || [[ " $SG_ONLY " == *" $1 "* ]]; }

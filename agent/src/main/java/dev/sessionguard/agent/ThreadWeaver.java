@@ -12,16 +12,22 @@ import net.bytebuddy.jar.asm.Opcodes;
  * the ASM that Byte Buddy carries, without Byte Buddy itself: these are JDK classes, never in the
  * woven-class cache's reach on a new runtime, and loading Byte Buddy's 800 classes for one method would
  * cost every cold start most of its time. The method gets, in front of its own code, what
- * {@code ThreadInterruptInstrumentation.InterruptAdvice} says (enter advice, skip on true, suppress
- * Throwable):
+ * {@code Guard.deferInterrupt} asks for (in Java, which cannot say {@code invokespecial} of the method's own
+ * class on {@code this}: the method's own body, not a subclass's override, which may not be re-entered):
  *
  * <pre>
- *   try { if (Guard.deferInterrupt(this)) return; } catch (Throwable t) { }
+ *   int a; try { a = Guard.deferInterrupt(this); } catch (Throwable t) { a = INTERRUPT_RUN; }
+ *   if (a == INTERRUPT_HELD) return;
+ *   if (a == INTERRUPT_DELIVER) {
+ *       try { invokespecial this.interrupt(); } finally { Guard.interruptDelivered(this); }
+ *       return;
+ *   }
+ *   ... the method's own code
  * </pre>
  *
- * Only the method body changes (one exception handler, two stack map frames equal to the method's
- * entry frame, so that the frames after them keep their meaning): valid for retransformation. See
- * docs/weaving.md.
+ * Only the method body changes (two exception handlers, stack map frames whose locals are the method's
+ * entry frame, the last one equal to it, so that the frames after it keep their meaning): valid for
+ * retransformation. See docs/weaving.md.
  */
 final class ThreadWeaver {
 
@@ -139,16 +145,44 @@ final class ThreadWeaver {
                         Label start = new Label();
                         Label end = new Label();
                         Label handler = new Label();
+                        Label popGo = new Label();
                         Label go = new Label();
+                        Label ret = new Label();
+                        Label deliverStart = new Label();
+                        Label deliverEnd = new Label();
+                        Label deliverHandler = new Label();
                         super.visitTryCatchBlock(start, end, handler, "java/lang/Throwable");
+                        super.visitTryCatchBlock(deliverStart, deliverEnd, deliverHandler, "java/lang/Throwable");
                         super.visitLabel(start);
                         super.visitVarInsn(Opcodes.ALOAD, 0);
-                        super.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "deferInterrupt", "(Ljava/lang/Thread;)Z", false);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "deferInterrupt", "(Ljava/lang/Thread;)I", false);
                         super.visitLabel(end);
-                        super.visitJumpInsn(Opcodes.IFEQ, go);
+                        super.visitInsn(Opcodes.DUP);
+                        super.visitJumpInsn(Opcodes.IFEQ, popGo); // INTERRUPT_RUN
+                        super.visitInsn(Opcodes.ICONST_1);
+                        super.visitJumpInsn(Opcodes.IF_ICMPEQ, ret); // INTERRUPT_HELD
+                        // INTERRUPT_DELIVER: this very method once more, invoked non-virtually (invokespecial of the
+                        // current class on this), so that a subclass's interrupt() around it is not entered again
+                        super.visitLabel(deliverStart);
+                        super.visitVarInsn(Opcodes.ALOAD, 0);
+                        super.visitMethodInsn(Opcodes.INVOKESPECIAL, internalName, "interrupt", "()V", false);
+                        super.visitLabel(deliverEnd);
+                        super.visitVarInsn(Opcodes.ALOAD, 0);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "interruptDelivered", "(Ljava/lang/Thread;)V", false);
+                        super.visitLabel(ret);
+                        super.visitFrame(Opcodes.F_FULL, 1, new Object[] {internalName}, 0, new Object[0]);
                         super.visitInsn(Opcodes.RETURN);
+                        super.visitLabel(deliverHandler);
+                        super.visitFrame(Opcodes.F_FULL, 1, new Object[] {internalName}, 1, new Object[] {"java/lang/Throwable"});
+                        super.visitVarInsn(Opcodes.ALOAD, 0);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "interruptDelivered", "(Ljava/lang/Thread;)V", false);
+                        super.visitInsn(Opcodes.ATHROW);
                         super.visitLabel(handler);
                         super.visitFrame(Opcodes.F_FULL, 1, new Object[] {internalName}, 1, new Object[] {"java/lang/Throwable"});
+                        super.visitInsn(Opcodes.POP);
+                        super.visitJumpInsn(Opcodes.GOTO, go);
+                        super.visitLabel(popGo);
+                        super.visitFrame(Opcodes.F_FULL, 1, new Object[] {internalName}, 1, new Object[] {Opcodes.INTEGER});
                         super.visitInsn(Opcodes.POP);
                         super.visitLabel(go);
                         // the method's entry frame again: the original frames after it are deltas from it
@@ -158,7 +192,7 @@ final class ThreadWeaver {
 
                     @Override
                     public void visitMaxs(int maxStack, int maxLocals) {
-                        super.visitMaxs(Math.max(maxStack, 1), Math.max(maxLocals, 1));
+                        super.visitMaxs(Math.max(maxStack, 2), Math.max(maxLocals, 1));
                     }
                 };
             }

@@ -208,16 +208,32 @@ public final class Guard {
         return exit(s, op, self, self, site, thrown);
     }
 
+    /** {@link #deferInterrupt}: the JDK's body of interrupt() runs as without the agent. */
+    public static final int INTERRUPT_RUN = 0;
+    /** {@link #deferInterrupt}: held back (the target is inside a shielded call); interrupt() returns. */
+    public static final int INTERRUPT_HELD = 1;
     /**
-     * Called by {@code Thread.interrupt()}: true to hold the interrupt back because the target is inside a
-     * shielded call (delivered when the call returns, or after shieldMaxMs at the latest), or because it was
-     * delivered here already.
+     * {@link #deferInterrupt}: interrupt() runs its own body once more, invoked non-virtually, then calls
+     * {@link #interruptDelivered} (also when that throws), and returns.
      */
-    public static boolean deferInterrupt(Thread target) {
+    public static final int INTERRUPT_DELIVER = 2;
+
+    /**
+     * Called first by {@code Thread.interrupt()} (and {@code VirtualThread.interrupt()}), woven by the agent's
+     * ThreadWeaver: what the method does, one of {@link #INTERRUPT_RUN}, {@link #INTERRUPT_HELD} (the target is
+     * inside a shielded call: delivered when the call returns, or after shieldMaxMs at the latest) and
+     * {@link #INTERRUPT_DELIVER} (outside a call, delivered now, counted as in delivery; docs/design.md).
+     */
+    public static int deferInterrupt(Thread target) {
         if (!Config.shieldOn() || target == Thread.currentThread()) {
-            return false;
+            return INTERRUPT_RUN;
         }
         return InterruptShield.deferInterrupt(target);
+    }
+
+    /** Called by {@code Thread.interrupt()} after {@link #INTERRUPT_DELIVER}: its own body has run or thrown. */
+    public static void interruptDelivered(Thread target) {
+        InterruptShield.delivered(target);
     }
 
     /**

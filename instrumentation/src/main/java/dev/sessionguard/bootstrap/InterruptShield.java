@@ -107,53 +107,58 @@ final class InterruptShield {
     }
 
     /**
-     * Thread.interrupt() of {@code target}, called by another thread: true when the interrupt was held back
-     * (delivered when the target's call returns) or was delivered here (outside a call; the JDK's own body
-     * then must not run again).
+     * Thread.interrupt() of {@code target}, called by another thread: {@link Guard#INTERRUPT_RUN} (the JDK's
+     * body runs: the target is not known, or this is the delivery below re-entering), {@link Guard#INTERRUPT_HELD}
+     * (held back: delivered when the target's call returns), or {@link Guard#INTERRUPT_DELIVER}: outside a call,
+     * counted as in delivery, so that a call the target begins meanwhile waits for the flag and clears it for
+     * the call instead of running with it. The woven method then runs its own body once more, non-virtually
+     * (a subclass's interrupt() around it is not entered twice: JBoss Threads' spins on its own state), and
+     * calls {@link #delivered} however that ends.
      */
-    static boolean deferInterrupt(Thread target) {
+    static int deferInterrupt(Thread target) {
         CallState s = stateOf(target);
         if (s == null) {
-            return false; // never made a guarded call: nothing to shield
+            return Guard.INTERRUPT_RUN; // never made a guarded call: nothing to shield
         }
         CallState me = Guard.state();
         if (me.delivering) {
-            return false; // the delivery below, re-entering interrupt(): the JDK's body sets the flag
+            return Guard.INTERRUPT_RUN; // the delivery, re-entering interrupt(): the JDK's body sets the flag
         }
         while (true) {
             long w = s.word;
             if (CallState.isOpen(w)) {
                 if (CallState.isPending(w)) {
-                    return true;
+                    return Guard.INTERRUPT_HELD;
                 }
                 if (s.casWord(w, w | CallState.PENDING)) {
                     scheduleDeadline(target, s, CallState.generation(w));
                     Counters.record(Events.INTERRUPT_DEFERRED, Events.INTERRUPT, EventLog.INFO, true, null,
                             "java.lang.Thread#interrupt", null,
                             "interrupt of " + target.getName() + " held back until its call returns");
-                    return true;
+                    return Guard.INTERRUPT_HELD;
                 }
                 continue;
             }
-            // outside a call: deliver now, counted as in delivery, so that a call the target begins meanwhile
-            // waits for the flag and clears it for the call instead of running with it
             if (s.casWord(w, CallState.deliveringMore(w))) {
-                break;
+                me.delivering = true;
+                return Guard.INTERRUPT_DELIVER;
             }
         }
-        me.delivering = true;
-        try {
-            target.interrupt();
-        } finally {
-            me.delivering = false;
-            while (true) {
-                long w = s.word;
-                if (s.casWord(w, CallState.deliveringLess(w))) {
-                    break;
-                }
+    }
+
+    /** After {@link Guard#INTERRUPT_DELIVER}: the JDK's body has run (or thrown); the delivery is over. */
+    static void delivered(Thread target) {
+        Guard.state().delivering = false;
+        CallState s = stateOf(target);
+        if (s == null) {
+            return; // not possible: a registered thread stays registered while reachable
+        }
+        while (true) {
+            long w = s.word;
+            if (s.casWord(w, CallState.deliveringLess(w))) {
+                return;
             }
         }
-        return true;
     }
 
     private static void scheduleDeadline(final Thread target, final CallState s, final long generation) {

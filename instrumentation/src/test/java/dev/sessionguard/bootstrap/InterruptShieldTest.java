@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The interrupt shield through the facade, on real threads. Thread.interrupt() is not woven in this JVM:
- * an interrupter does what the woven method does, {@code if (!Guard.deferInterrupt(t)) <the JDK's body>}.
+ * an interrupter does what the woven method does (ThreadWeaver): the JDK's body unless Guard.deferInterrupt
+ * holds the interrupt back, and around it, when it is a delivery, Guard.interruptDelivered.
  */
 class InterruptShieldTest {
 
@@ -27,8 +28,15 @@ class InterruptShieldTest {
 
     /** What the woven Thread.interrupt() does. */
     static void interrupt(Thread t) {
-        if (!Guard.deferInterrupt(t)) {
+        int a = Guard.deferInterrupt(t);
+        if (a == Guard.INTERRUPT_RUN) {
             t.interrupt();
+        } else if (a == Guard.INTERRUPT_DELIVER) {
+            try {
+                t.interrupt();
+            } finally {
+                Guard.interruptDelivered(t);
+            }
         }
     }
 

@@ -1,11 +1,6 @@
 package dev.sessionguard.instrumentation.jdk;
 
-import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
-
-import dev.sessionguard.bootstrap.Guard;
 import dev.sessionguard.instrumentation.Target;
-import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
 
 /**
@@ -30,15 +25,13 @@ public final class ThreadInterruptInstrumentation implements Target {
         return new String[] {"interrupt"};
     }
 
+    /**
+     * Not woven with Byte Buddy: the agent's ThreadWeaver writes the method's prologue with ASM, because a
+     * delivery runs the method's own body once more through {@code invokespecial} on {@code this}, which advice
+     * cannot express (a virtual call would enter a subclass's interrupt() twice; docs/weaving.md).
+     */
     @Override
     public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, Advices advices) {
-        return builder.visit(advices.to(InterruptAdvice.class.getName()).on(named("interrupt").and(takesArguments(0))));
-    }
-
-    public static final class InterruptAdvice {
-        @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
-        public static boolean enter(@Advice.This Thread self) {
-            return Guard.deferInterrupt(self);
-        }
+        throw new UnsupportedOperationException("Thread.interrupt() is woven by the agent's ThreadWeaver, not by advice");
     }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -94,6 +95,7 @@ public final class JdbcScenarios {
                 case "poolclose": s.poolClosedUnderWorkers(args.length > 2 ? args[2] : "hikari"); break;
                 case "deadconn": s.deadConnection(args[2]); break;
                 case "hiddencommit": s.commitInsideClose(); break;
+                case "subclassinterrupt": s.subclassInterrupt(); break;
                 default: throw new IllegalArgumentException("unknown scenario " + args[0]);
             }
         } catch (Throwable t) {
@@ -243,6 +245,82 @@ public final class JdbcScenarios {
         result.put("usable", usable(ds));
         result.put("active", String.valueOf(ds.getHikariPoolMXBean().getActiveConnections()));
         ds.close();
+    }
+
+    // ------------------------------------------------------------------ Thread subclasses with their own interrupt()
+
+    /**
+     * WildFly's threads are JBoss Threads' JBossThread, whose interrupt() spins for as long as an interrupt of
+     * the same thread is in progress. A pool of them (EnhancedQueueExecutor, WildFly's) whose task committed to
+     * H2 and now waits, outside any call, is stopped with shutdownNow(), as WildFly stops its executors: does
+     * shutdownNow() return, and does the task see the interrupt? Then a Thread subclass that counts how often
+     * its interrupt() runs, interrupted once in the same state.
+     */
+    private void subclassInterrupt() throws Exception {
+        CountDownLatch committed = new CountDownLatch(1);
+        AtomicReference<String> task = new AtomicReference<>("not interrupted");
+        org.jboss.threads.EnhancedQueueExecutor pool = new org.jboss.threads.EnhancedQueueExecutor.Builder()
+                .setCorePoolSize(1).setMaximumPoolSize(1)
+                .setThreadFactory(new org.jboss.threads.JBossThreadFactory(null, Boolean.TRUE, null, "worker-%t", null, null))
+                .build();
+        pool.execute(commitThenWait(committed, task));
+        committed.await(); // its commit returned: from now on it is outside any call
+        Thread stopper = new Thread(pool::shutdownNow, "stopper");
+        stopper.setDaemon(true);
+        stopper.start();
+        stopper.join(TimeUnit.SECONDS.toMillis(30));
+        result.put("shutdownNowReturned", String.valueOf(!stopper.isAlive()));
+        result.put("terminated", String.valueOf(pool.awaitTermination(30, TimeUnit.SECONDS)));
+        result.put("jbossTask", task.get());
+
+        CountDownLatch committedToo = new CountDownLatch(1);
+        AtomicReference<String> subclassTask = new AtomicReference<>("not interrupted");
+        AtomicInteger runs = new AtomicInteger();
+        Thread counted = new Thread(commitThenWait(committedToo, subclassTask), "counted") {
+            @Override
+            public void interrupt() {
+                runs.incrementAndGet();
+                super.interrupt();
+            }
+        };
+        counted.setDaemon(true);
+        counted.start();
+        committedToo.await();
+        counted.interrupt();
+        counted.join(TimeUnit.SECONDS.toMillis(30));
+        result.put("subclassTask", subclassTask.get());
+        result.put("subclassInterruptRuns", String.valueOf(runs.get()));
+
+        if (Runtime.version().feature() >= 21) {
+            // VirtualThread overrides interrupt() too (JDK 21+)
+            CountDownLatch committedVirtual = new CountDownLatch(1);
+            AtomicReference<String> virtualTask = new AtomicReference<>("not interrupted");
+            Thread virtual = virtualThread(commitThenWait(committedVirtual, virtualTask));
+            virtual.start();
+            committedVirtual.await();
+            virtual.interrupt();
+            virtual.join(TimeUnit.SECONDS.toMillis(30));
+            result.put("virtualTask", virtualTask.get());
+        }
+    }
+
+    /** Commits one row (a guarded call), says so, and waits outside any call until interrupted. */
+    private Runnable commitThenWait(CountDownLatch committed, AtomicReference<String> task) {
+        return () -> {
+            try (Connection c = direct()) {
+                c.setAutoCommit(false);
+                insert(c, Thread.currentThread().getId());
+                c.commit(); // the interrupt shield knows this thread from now on
+            } catch (SQLException e) {
+                task.set(describe(e));
+            }
+            committed.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                task.compareAndSet("not interrupted", "interrupted");
+            }
+        };
     }
 
     // ------------------------------------------------------------------ the flag through commit, rollback, close

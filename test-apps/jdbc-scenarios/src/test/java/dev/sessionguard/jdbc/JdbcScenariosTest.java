@@ -124,6 +124,32 @@ class JdbcScenariosTest {
         matrix("H2 2.x, commit/rollback/close with the flag set", plain, agent, "commit", "rollback", "close", "flagLost", "rows");
     }
 
+    /**
+     * A thread class with its own interrupt() (JBoss Threads' JBossThread: WildFly's executors) is interrupted
+     * outside any call after a commit: its interrupt() runs once, as without the agent. The agent of 320e073
+     * delivered that interrupt by calling interrupt() again, virtually: JBossThread's spun forever on its own
+     * "interrupt in progress" state, and WildFly's shutdownNow() never returned (WildFlyTest's server did not stop).
+     */
+    @ParameterizedTest(name = "a Thread subclass's own interrupt() runs once, JDK {0}")
+    @ValueSource(strings = {"17", "25"})
+    void aThreadSubclassInterruptRunsOnce(String jdk) throws Exception {
+        String javaHome = jdk.equals("17") ? JDK17 : JDK25;
+        assumeTrue(Files.isExecutable(Paths.get(javaHome, "bin", "java")), "no JDK at " + javaHome);
+        Outcome[] o = both(javaHome, Fork.classpath(), "subclassinterrupt", "h2");
+        for (Outcome r : o) {
+            assertEquals("true", r.get("shutdownNowReturned"), "EnhancedQueueExecutor.shutdownNow() returns: " + r);
+            assertEquals("true", r.get("terminated"), r.toString());
+            assertEquals("interrupted", r.get("jbossTask"), "the JBossThread's task sees the interrupt: " + r);
+            assertEquals("interrupted", r.get("subclassTask"), r.toString());
+            assertEquals("1", r.get("subclassInterruptRuns"), "one interrupt, one run of the subclass's interrupt(): " + r);
+            if (jdk.equals("25")) {
+                assertEquals("interrupted", r.get("virtualTask"), "a virtual thread, the same: " + r);
+            }
+        }
+        matrix("a Thread subclass's interrupt() outside a call (JBossThread, JDK " + jdk + ")", o[0], o[1],
+                "shutdownNowReturned", "jbossTask", "subclassInterruptRuns");
+    }
+
     @ParameterizedTest(name = "PostgreSQL, an interrupt during commit on a {0} thread")
     @ValueSource(strings = {"virtual", "platform"})
     void postgresInterruptDuringCommit(String kind) throws Exception {

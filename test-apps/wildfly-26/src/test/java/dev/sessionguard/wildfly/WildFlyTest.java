@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import static dev.sessionguard.testing.ServerDist.deleteTree;
 import static dev.sessionguard.testing.ServerDist.freePort;
@@ -221,7 +222,11 @@ class WildFlyTest {
                 }
                 ServerDist.get(base + "/orders/do/cleanup", null);
                 String outcome = redeploy(9990 + offset);
-                assertTrue(outcome.contains("\"outcome\" : \"success\""), "redeploy " + (i + 1) + ": " + outcome);
+                if (!outcome.contains("\"outcome\" : \"success\"")) {
+                    // the server's own account of the failed redeploy (its answer alone may name no cause)
+                    fail(label + ": redeploy " + (i + 1) + ": " + outcome + "\nserver.log, last lines:\n"
+                            + tail(home.resolve("standalone/log/server.log"), 60));
+                }
             }
             result.put("committed", String.valueOf(committed));
             result.put("loadersAfter", String.valueOf(moduleLoaders(serverPid)));
@@ -329,6 +334,11 @@ class WildFlyTest {
         try (InputStream in = c.getResponseCode() >= 400 ? c.getErrorStream() : c.getInputStream()) {
             return "HTTP " + c.getResponseCode() + " " + (in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
+    }
+
+    private static String tail(Path file, int lines) throws IOException {
+        java.util.List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 
     private static String md5Hex(String s) throws Exception {

@@ -95,6 +95,8 @@ class WildFlyTest {
         for (Map<String, String> r : Arrays.asList(plain, agent)) {
             assertEquals(String.valueOf(3 * REDEPLOYS), r.get("committed"), r.toString());
             assertEquals(r.get("committed"), r.get("rowsAfterRedeploys"), "every acknowledged order is there: " + r);
+            // WildFly's rare rollback without a failure description (run()): once in a run is WildFly's race, more a pattern
+            assertTrue(Integer.parseInt(r.get("redeploysAskedAgain")) <= 1, "redeploys rolled back without a description: " + r);
             // at most one deployment's loaders may still be reachable at the moment of counting (the newest
             // settles); a leak would keep one per redeploy
             assertTrue(Long.parseLong(r.get("loadersAfter")) <= Long.parseLong(r.get("loadersBefore")) + 2,
@@ -214,6 +216,7 @@ class WildFlyTest {
                     .findFirst().orElseThrow(AssertionError::new).pid();
             result.put("loadersBefore", String.valueOf(moduleLoaders(serverPid)));
             int committed = 0;
+            int retried = 0;
             for (int i = 0; i < REDEPLOYS; i++) {
                 for (int k = 0; k < 3; k++) {
                     if (parse(ServerDist.get(base + "/orders/do/commit", null)).containsKey("committed")) {
@@ -222,6 +225,17 @@ class WildFlyTest {
                 }
                 ServerDist.get(base + "/orders/do/cleanup", null);
                 String outcome = redeploy(9990 + offset);
+                if (outcome.contains("\"outcome\" : \"failed\"") && outcome.contains("\"failure-description\" : null")) {
+                    // WildFly Core's service verification (ServiceVerificationHelper) rolls an operation back with no
+                    // failure description when a problem it saw at stability has no text it writes (a dependency
+                    // present but down, or one that cleared meanwhile); the rollback deploys the old version again,
+                    // so the redeploy can be asked once more. Seen once in CI (1 of 20 redeploys, 320e073), not in 12
+                    // local runs; the server's log of it is kept in the output and the retry is counted
+                    System.out.println("WildFly " + VERSION + " (" + label + "): redeploy " + (i + 1) + " rolled back without a"
+                            + " failure description; asked again. server.log, last lines:\n" + tail(home.resolve("standalone/log/server.log"), 60));
+                    retried++;
+                    outcome = redeploy(9990 + offset);
+                }
                 if (!outcome.contains("\"outcome\" : \"success\"")) {
                     // the server's own account of the failed redeploy (its answer alone may name no cause)
                     fail(label + ": redeploy " + (i + 1) + ": " + outcome + "\nserver.log, last lines:\n"
@@ -229,6 +243,7 @@ class WildFlyTest {
                 }
             }
             result.put("committed", String.valueOf(committed));
+            result.put("redeploysAskedAgain", String.valueOf(retried));
             result.put("loadersAfter", String.valueOf(moduleLoaders(serverPid)));
             result.put("rowsAfterRedeploys", String.valueOf(ServerDist.rows(PG_URL, PG_USER, table)));
             // a container-managed transaction in flight when the server is told to stop: its insert done, it waits for

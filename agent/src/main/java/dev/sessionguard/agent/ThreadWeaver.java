@@ -19,7 +19,7 @@ import net.bytebuddy.jar.asm.Opcodes;
  *   int a; try { a = Guard.deferInterrupt(this); } catch (Throwable t) { a = INTERRUPT_RUN; }
  *   if (a == INTERRUPT_HELD) return;
  *   if (a == INTERRUPT_DELIVER) {
- *       try { invokespecial this.interrupt(); } finally { Guard.interruptDelivered(this); }
+ *       try { invokespecial this.interrupt(); } finally { Guard.interruptDelivered(); }
  *       return;
  *   }
  *   ... the method's own code
@@ -167,15 +167,13 @@ final class ThreadWeaver {
                         super.visitVarInsn(Opcodes.ALOAD, 0);
                         super.visitMethodInsn(Opcodes.INVOKESPECIAL, internalName, "interrupt", "()V", false);
                         super.visitLabel(deliverEnd);
-                        super.visitVarInsn(Opcodes.ALOAD, 0);
-                        super.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "interruptDelivered", "(Ljava/lang/Thread;)V", false);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "interruptDelivered", "()V", false);
                         super.visitLabel(ret);
                         super.visitFrame(Opcodes.F_FULL, 1, new Object[] {internalName}, 0, new Object[0]);
                         super.visitInsn(Opcodes.RETURN);
                         super.visitLabel(deliverHandler);
                         super.visitFrame(Opcodes.F_FULL, 1, new Object[] {internalName}, 1, new Object[] {"java/lang/Throwable"});
-                        super.visitVarInsn(Opcodes.ALOAD, 0);
-                        super.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "interruptDelivered", "(Ljava/lang/Thread;)V", false);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "interruptDelivered", "()V", false);
                         super.visitInsn(Opcodes.ATHROW);
                         super.visitLabel(handler);
                         super.visitFrame(Opcodes.F_FULL, 1, new Object[] {internalName}, 1, new Object[] {"java/lang/Throwable"});

@@ -49,8 +49,11 @@ public final class CallState {
     String nestedCommitSite;
     /** The connection a rollback inside the outermost call succeeded on: a commit of it right after commits nothing. */
     Object nestedRolledBack;
-    /** Own thread: this thread is delivering an interrupt through Thread.interrupt() (InterruptShield). */
-    boolean delivering;
+    /**
+     * Own thread: the state of the thread this one is delivering an interrupt to through Thread.interrupt()
+     * (InterruptShield), null when it is not delivering.
+     */
+    CallState deliveringTo;
 
     // ---- session busy marking (SessionBusy): written by this thread, read by threads waiting for it
     /** The session this thread is committing, rolling back, closing or flushing, else null. */

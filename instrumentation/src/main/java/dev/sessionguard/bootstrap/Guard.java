@@ -232,8 +232,8 @@ public final class Guard {
     }
 
     /** Called by {@code Thread.interrupt()} after {@link #INTERRUPT_DELIVER}: its own body has run or thrown. */
-    public static void interruptDelivered(Thread target) {
-        InterruptShield.delivered(target);
+    public static void interruptDelivered() {
+        InterruptShield.delivered();
     }
 
     /**

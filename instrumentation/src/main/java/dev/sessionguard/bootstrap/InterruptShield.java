@@ -121,7 +121,7 @@ final class InterruptShield {
             return Guard.INTERRUPT_RUN; // never made a guarded call: nothing to shield
         }
         CallState me = Guard.state();
-        if (me.delivering) {
+        if (me.deliveringTo != null) {
             return Guard.INTERRUPT_RUN; // the delivery, re-entering interrupt(): the JDK's body sets the flag
         }
         while (true) {
@@ -140,18 +140,19 @@ final class InterruptShield {
                 continue;
             }
             if (s.casWord(w, CallState.deliveringMore(w))) {
-                me.delivering = true;
+                me.deliveringTo = s;
                 return Guard.INTERRUPT_DELIVER;
             }
         }
     }
 
     /** After {@link Guard#INTERRUPT_DELIVER}: the JDK's body has run (or thrown); the delivery is over. */
-    static void delivered(Thread target) {
-        Guard.state().delivering = false;
-        CallState s = stateOf(target);
+    static void delivered() {
+        CallState me = Guard.state();
+        CallState s = me.deliveringTo;
+        me.deliveringTo = null;
         if (s == null) {
-            return; // not possible: a registered thread stays registered while reachable
+            return; // not after INTERRUPT_DELIVER
         }
         while (true) {
             long w = s.word;

@@ -35,7 +35,7 @@ class InterruptShieldTest {
             try {
                 t.interrupt();
             } finally {
-                Guard.interruptDelivered(t);
+                Guard.interruptDelivered();
             }
         }
     }

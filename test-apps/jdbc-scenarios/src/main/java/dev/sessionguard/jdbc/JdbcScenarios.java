@@ -273,35 +273,38 @@ public final class JdbcScenarios {
         result.put("terminated", String.valueOf(pool.awaitTermination(30, TimeUnit.SECONDS)));
         result.put("jbossTask", task.get());
 
-        CountDownLatch committedToo = new CountDownLatch(1);
-        AtomicReference<String> subclassTask = new AtomicReference<>("not interrupted");
         AtomicInteger runs = new AtomicInteger();
-        Thread counted = new Thread(commitThenWait(committedToo, subclassTask), "counted") {
+        result.put("subclassTask", interruptedAfterCommit(work -> new Thread(work, "counted") {
             @Override
             public void interrupt() {
                 runs.incrementAndGet();
                 super.interrupt();
             }
-        };
-        counted.setDaemon(true);
-        counted.start();
-        committedToo.await();
-        counted.interrupt();
-        counted.join(TimeUnit.SECONDS.toMillis(30));
-        result.put("subclassTask", subclassTask.get());
+        }));
         result.put("subclassInterruptRuns", String.valueOf(runs.get()));
-
         if (Runtime.version().feature() >= 21) {
             // VirtualThread overrides interrupt() too (JDK 21+)
-            CountDownLatch committedVirtual = new CountDownLatch(1);
-            AtomicReference<String> virtualTask = new AtomicReference<>("not interrupted");
-            Thread virtual = virtualThread(commitThenWait(committedVirtual, virtualTask));
-            virtual.start();
-            committedVirtual.await();
-            virtual.interrupt();
-            virtual.join(TimeUnit.SECONDS.toMillis(30));
-            result.put("virtualTask", virtualTask.get());
+            result.put("virtualTask", interruptedAfterCommit(work -> {
+                try {
+                    return virtualThread(work);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
         }
+    }
+
+    /** A thread made by {@code threads} commits, then waits; it is interrupted once outside the call: what its task saw. */
+    private String interruptedAfterCommit(java.util.function.Function<Runnable, Thread> threads) throws InterruptedException {
+        CountDownLatch committed = new CountDownLatch(1);
+        AtomicReference<String> task = new AtomicReference<>("not interrupted");
+        Thread t = threads.apply(commitThenWait(committed, task));
+        t.setDaemon(true);
+        t.start();
+        committed.await();
+        t.interrupt();
+        t.join(TimeUnit.SECONDS.toMillis(30));
+        return task.get();
     }
 
     /** Commits one row (a guarded call), says so, and waits outside any call until interrupted. */

@@ -48,7 +48,7 @@ public class GuardPath {
         boolean busy = Guard.waitAndMarkBusy(tx, session, transaction, "org.hibernate.engine.transaction.internal.TransactionImpl#commit", Guard.COMMIT);
         Throwable t = jdbcCommit();
         if (busy) {
-            Guard.unmarkBusy(session);
+            Guard.unmarkBusy(tx, session);
         }
         return Guard.exit(tx, Guard.COMMIT, transaction, session, "org.hibernate.engine.transaction.internal.TransactionImpl#commit", t);
     }

@@ -1,6 +1,7 @@
 package dev.sessionguard.bootstrap;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
@@ -64,6 +65,11 @@ public final class CallState {
     int busySlot = -1;
     /** Threads waiting for this thread's busy section to end (parked, not in a monitor: virtual threads do not pin). */
     final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<Thread>();
+    /** Threads in {@link SessionBusy#await} for this thread (in {@link #waiters} or about to be): 0 on the normal path. */
+    volatile int waiting;
+
+    static final AtomicIntegerFieldUpdater<CallState> WAITING =
+            AtomicIntegerFieldUpdater.newUpdater(CallState.class, "waiting");
 
     CallState() {
     }

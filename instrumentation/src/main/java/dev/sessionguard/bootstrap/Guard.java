@@ -258,21 +258,21 @@ public final class Guard {
         if (!decides(s) || session == null || s.busySession != null) {
             return false;
         }
+        CallState other = SessionBusy.claim(s, session);
+        // the normal path ends here (one CAS); waiting is out of line, so that this stays small enough to inline
+        return other == null || waitAndMark(s, other, session, self, site, op);
+    }
+
+    /** {@link #waitAndMarkBusy} when {@code other} holds the session. */
+    private static boolean waitAndMark(CallState s, CallState other, Object session, Object self, String site, int op) {
         int kind = op == COMMIT ? Events.COMMIT_WAITED : op == ROLLBACK ? Events.ROLLBACK_WAITED : Events.CLOSE_WAITED;
         String call = Policy.name(op);
-        long start = 0;
+        long start = System.nanoTime();
         while (true) {
-            CallState other = SessionBusy.claim(s, session);
-            if (other == null) {
-                return true;
-            }
             if ((s.flags & PROTECT) == 0) {
                 Counters.record(kind, Events.CONCURRENT, EventLog.WARN, false, self, site, null,
                         call + " while another thread is inside commit, rollback, close or flush of the same session");
                 return false;
-            }
-            if (start == 0) {
-                start = System.nanoTime();
             }
             boolean ended = SessionBusy.await(other, session, start + Config.closeWaitNanos);
             long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -284,28 +284,36 @@ public final class Guard {
             Counters.record(kind, Events.CONCURRENT, EventLog.WARN, true, self, site, null,
                     call + " waited " + waitedMs + " ms for another thread's commit, rollback, close or flush of the same session");
             // try again: the session is free now, unless a third thread took it first
+            other = SessionBusy.claim(s, session);
+            if (other == null) {
+                return true;
+            }
         }
     }
 
     /**
      * flush(): marks the session busy for this thread without waiting (a close() or rollback() from another
-     * thread waits for it). False when this thread has a session marked already (a flush inside its commit,
-     * of the same session or of another one, such as Envers' audit session), or another thread has it.
+     * thread waits for it). Returns this thread's state when it marked the session (the exit advice hands it to
+     * {@link #unmarkBusy}), null when this thread has a session marked already (a flush inside its commit, of the
+     * same session or of another one, such as Envers' audit session), another thread has it, or the agent is off.
      */
-    public static boolean markFlushing(Object session) {
+    public static CallState markFlushing(Object session) {
         if (Config.mode == MODE_OFF || session == null) {
-            return false;
+            return null;
         }
         CallState s = STATE.get();
         if (s.busySession != null) {
-            return false;
+            return null;
         }
-        return SessionBusy.claim(s, session) == null;
+        return SessionBusy.claim(s, session) == null ? s : null;
     }
 
-    /** Ends what {@link #waitAndMarkBusy} or {@link #markFlushing} began and wakes the threads waiting for it. */
-    public static void unmarkBusy(Object session) {
-        SessionBusy.unmark(STATE.get(), session);
+    /**
+     * Ends what {@link #waitAndMarkBusy} or {@link #markFlushing} began for {@code s}, the state that call was
+     * given or returned, and wakes the threads waiting for it.
+     */
+    public static void unmarkBusy(CallState s, Object session) {
+        SessionBusy.unmark(s, session);
     }
 
     private static final PrivateFields COORDINATOR_OWNER = new PrivateFields("transactionCoordinatorOwner");

@@ -108,7 +108,9 @@ final class SessionBusy {
     }
 
     private static void wake(CallState holder) {
-        if (!holder.waiters.isEmpty()) {
+        // a volatile read on the normal path; a waiter counts itself before it reads busySession/busyRound, so
+        // either it sees this section's end or this sees it counted
+        if (holder.waiting != 0) {
             for (Thread t : holder.waiters) {
                 LockSupport.unpark(t);
             }
@@ -123,6 +125,7 @@ final class SessionBusy {
     static boolean await(CallState holder, Object session, long deadline) {
         long round = holder.busyRound;
         Thread self = Thread.currentThread();
+        CallState.WAITING.incrementAndGet(holder);
         holder.waiters.add(self);
         try {
             while (true) {
@@ -137,6 +140,7 @@ final class SessionBusy {
             }
         } finally {
             holder.waiters.remove(self);
+            CallState.WAITING.decrementAndGet(holder);
         }
     }
 

@@ -39,11 +39,11 @@ class SessionBusyTest {
         long waitedBefore = Guard.count(Events.CLOSE_WAITED);
         CallState a = Guard.enter();
         assertTrue(Guard.waitAndMarkBusy(a, session1, this, "Test#commit", Guard.COMMIT));
-        boolean flushMarked = Guard.markFlushing(session2);
-        if (flushMarked) {
-            Guard.unmarkBusy(session2);
+        CallState flushMarked = Guard.markFlushing(session2);
+        if (flushMarked != null) {
+            Guard.unmarkBusy(flushMarked, session2);
         }
-        assertFalse(flushMarked, "the audit session's flush is not marked: this thread has its commit's session marked");
+        assertNull(flushMarked, "the audit session's flush is not marked: this thread has its commit's session marked");
         AtomicReference<String> closer = new AtomicReference<>();
         CountDownLatch started = new CountDownLatch(1);
         Thread b = new Thread(() -> {
@@ -51,7 +51,7 @@ class SessionBusyTest {
             started.countDown();
             boolean marked = Guard.waitAndMarkBusy(s, session1, this, "Test#close", Guard.CLOSE);
             if (marked) {
-                Guard.unmarkBusy(session1);
+                Guard.unmarkBusy(s, session1);
             }
             Guard.exit(s, Guard.CLOSE, this, "Test#close", null);
             closer.set("marked=" + marked);
@@ -64,7 +64,7 @@ class SessionBusyTest {
         }
         assertTrue(InterruptShieldTest.inFrame(b, "SessionBusy", "await"), "the close waits for the commit, parked");
         assertEquals(waitedBefore, Guard.count(Events.CLOSE_WAITED), "and does not spin");
-        Guard.unmarkBusy(session1);
+        Guard.unmarkBusy(a, session1);
         Guard.exit(a, Guard.COMMIT, this, "Test#commit", null);
         b.join();
         assertEquals("marked=true", closer.get());
@@ -77,8 +77,8 @@ class SessionBusyTest {
         Object session = new Object();
         CallState a = Guard.enter();
         assertTrue(Guard.waitAndMarkBusy(a, session, this, "Test#commit", Guard.COMMIT));
-        assertFalse(Guard.markFlushing(session));
-        Guard.unmarkBusy(session);
+        assertNull(Guard.markFlushing(session));
+        Guard.unmarkBusy(a, session);
         Guard.exit(a, Guard.COMMIT, this, "Test#commit", null);
     }
 
@@ -98,7 +98,7 @@ class SessionBusyTest {
         });
         b.start();
         b.join();
-        Guard.unmarkBusy(session);
+        Guard.unmarkBusy(a, session);
         Guard.exit(a, Guard.COMMIT, this, "Test#commit", null);
         assertEquals("marked=false", closer.get());
         assertTrue(log.lines().stream().anyMatch(l -> l.contains("gave up waiting after")), log.lines().toString());

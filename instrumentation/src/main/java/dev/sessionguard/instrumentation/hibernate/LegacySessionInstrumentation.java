@@ -67,7 +67,7 @@ public final class LegacySessionInstrumentation extends HibernateTarget {
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
             try {
                 if (busy) {
-                    Guard.unmarkBusy(self);
+                    Guard.unmarkBusy(state, self);
                 }
                 if (release) {
                     // the JDBC connection goes back to the pool, which rolls its transaction back

@@ -68,7 +68,7 @@ public final class SessionInstrumentation extends HibernateTarget {
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
             try {
                 if (busy) {
-                    Guard.unmarkBusy(self);
+                    Guard.unmarkBusy(state, self);
                 }
                 if (release && thrown == null && Guard.releaseOrphanedConnection(self, site)) {
                     try {
@@ -90,14 +90,14 @@ public final class SessionInstrumentation extends HibernateTarget {
     /** flush() marks the session busy: a close() or rollback() from another thread waits for it. Nothing else changes. */
     public static final class FlushAdvice {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        public static boolean enter(@Advice.This Object self) {
+        public static CallState enter(@Advice.This Object self) {
             return Guard.markFlushing(self);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        public static void exit(@Advice.This Object self, @Advice.Enter boolean busy) {
-            if (busy) {
-                Guard.unmarkBusy(self);
+        public static void exit(@Advice.This Object self, @Advice.Enter CallState marked) {
+            if (marked != null) {
+                Guard.unmarkBusy(marked, self);
             }
         }
     }

@@ -52,7 +52,7 @@ public final class Transaction4Instrumentation extends HibernateTarget {
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
             try {
                 if (busy) {
-                    Guard.unmarkBusy(session);
+                    Guard.unmarkBusy(state, session);
                 }
             } finally {
                 thrown = Guard.exit(state, Guard.COMMIT, self, session, site, thrown);

@@ -85,7 +85,7 @@ public final class Transaction50Instrumentation extends HibernateTarget {
             // as TransactionInstrumentation.CommitAdvice's exit (advice is inlined: it cannot call another's)
             try {
                 if (busy) {
-                    Guard.unmarkBusy(session);
+                    Guard.unmarkBusy(state, session);
                 }
                 if (marked && thrown == null && Guard.silentRollback(self, site, why, entities)) {
                     thrown = new org.hibernate.TransactionException("commit() did not commit: " + why

@@ -77,7 +77,7 @@ public final class TransactionInstrumentation extends HibernateTarget {
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
             try {
                 if (busy) {
-                    Guard.unmarkBusy(session);
+                    Guard.unmarkBusy(state, session);
                 }
             } finally {
                 thrown = Guard.exit(state, Guard.ROLLBACK, self, session, site, thrown);
@@ -150,7 +150,7 @@ public final class TransactionInstrumentation extends HibernateTarget {
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
             try {
                 if (busy) {
-                    Guard.unmarkBusy(session);
+                    Guard.unmarkBusy(state, session);
                 }
                 if (marked && thrown == null && Guard.silentRollback(self, site, why, entities)) {
                     thrown = new org.hibernate.TransactionException("commit() did not commit: " + why

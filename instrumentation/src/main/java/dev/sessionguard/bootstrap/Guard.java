@@ -267,13 +267,14 @@ public final class Guard {
     private static boolean waitAndMark(CallState s, CallState other, Object session, Object self, String site, int op) {
         int kind = op == COMMIT ? Events.COMMIT_WAITED : op == ROLLBACK ? Events.ROLLBACK_WAITED : Events.CLOSE_WAITED;
         String call = Policy.name(op);
+        if ((s.flags & PROTECT) == 0) {
+            // observe mode: said, not waited for
+            Counters.record(kind, Events.CONCURRENT, EventLog.WARN, false, self, site, null,
+                    call + " while another thread is inside commit, rollback, close or flush of the same session");
+            return false;
+        }
         long start = System.nanoTime();
         while (true) {
-            if ((s.flags & PROTECT) == 0) {
-                Counters.record(kind, Events.CONCURRENT, EventLog.WARN, false, self, site, null,
-                        call + " while another thread is inside commit, rollback, close or flush of the same session");
-                return false;
-            }
             boolean ended = SessionBusy.await(other, session, start + Config.closeWaitNanos);
             long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             if (!ended) {

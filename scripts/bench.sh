@@ -9,6 +9,8 @@
 #   e2e: the end-to-end part only, its throughput ratio per pair of forks averaged over the pairs)
 #   3. scripts/bench.sh paired [JVMs] [seconds] [control]: the end-to-end workload woven and not woven in the same
 #      JVM, in alternating batches (benchmarks/.../Paired.java), over several JVMs
+#   4. scripts/bench.sh sizes: bytes of bytecode of Hibernate's commit(), rollback(), close() and flush() in each
+#      version the agent jar ships woven, without and with the advice (docs/weaving.md, "Small woven methods")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -16,6 +18,35 @@ sg_build benchmarks
 sg_check_agent
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
 echo "$(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
+if [ "${1:-}" = sizes ]; then
+  # the length of a method's code: its last instruction's offset + 1 (these methods end in return or athrow, 1 byte)
+  codelen() {
+    "${JAVA_HOME:+$JAVA_HOME/bin/}javap" -c -p "$1" 2>/dev/null | awk -v m="$2" '
+      $0 ~ "^  [a-z].* " m "\\(\\)( throws .*)?;$" {on = 1; next}
+      on && /^ +[0-9]+: / {last = $1 + 0}
+      on && /^$/ {print last + 1; exit}'
+  }
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  unzip -q -o -d "$tmp" "$AGENT" 'META-INF/sessionguard/woven/org.hibernate.*' \
+    || fail "no woven Hibernate classes in $AGENT; rebuild it with mvn -B package -DskipTests -pl agent -am" 4
+  printf "%-24s %-24s %-9s %6s %6s\n" hibernate-core class method plain woven
+  for jar in agent/target/prewoven-libs/hibernate-core-*.jar; do
+    v=$(basename "$jar" .jar)
+    for cls in org/hibernate/engine/transaction/internal/TransactionImpl org/hibernate/engine/transaction/spi/AbstractTransactionImpl \
+               org/hibernate/internal/SessionImpl; do
+      unzip -p "$jar" "$cls.class" > "$tmp/plain.class" 2>/dev/null && [ -s "$tmp/plain.class" ] || continue
+      # the woven entry of this very class file: its key is the class name, the file's length in hex, a hash
+      woven=$(ls "$tmp/META-INF/sessionguard/woven/$(echo "$cls" | tr / .)-$(printf '%x' "$(wc -c < "$tmp/plain.class")")-"* 2>/dev/null | head -n 1)
+      [ -n "$woven" ] || continue
+      cp "$woven" "$tmp/woven.class"
+      for m in commit rollback close flush; do
+        p=$(codelen "$tmp/plain.class" "$m"); w=$(codelen "$tmp/woven.class" "$m")
+        [ -n "$p" ] && [ -n "$w" ] && [ "$p" != "$w" ] && printf "%-24s %-24s %-9s %6s %6s\n" "${v#hibernate-core-}" "${cls##*/}" "$m" "$p" "$w"
+      done
+    done
+  done
+  exit 0
+fi
 if [ "${1:-}" = paired ]; then
   # scripts/bench.sh paired [JVMs] [seconds per operation] [control]: the end-to-end workload twice in each JVM, a
   # copy woven and a copy left as it is, in alternating batches (Paired); the copies set up in the other order in

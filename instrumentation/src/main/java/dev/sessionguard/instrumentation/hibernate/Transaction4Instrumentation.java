@@ -41,7 +41,7 @@ public final class Transaction4Instrumentation extends HibernateTarget {
                                  @Advice.Local("sgBusy") boolean busy) {
             kept = session;
             state = Guard.enter();
-            busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.COMMIT);
+            busy = Guard.waitAndMarkBusy(state, kept, self, site, Guard.COMMIT);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
@@ -54,9 +54,12 @@ public final class Transaction4Instrumentation extends HibernateTarget {
                 if (busy) {
                     Guard.unmarkBusy(state, session);
                 }
-            } finally {
-                thrown = Guard.exit(state, Guard.COMMIT, self, session, site, thrown);
+            } catch (Throwable stepFailed) {
+                // dropped here as suppress = Throwable would drop it; a finally block would put Guard.exit
+                // twice into the woven method (docs/weaving.md, "Small woven methods")
             }
+            // always: the call ends (interrupt set again, nesting undone) whatever a step above threw
+            thrown = Guard.exit(state, Guard.COMMIT, self, session, site, thrown);
         }
     }
 }

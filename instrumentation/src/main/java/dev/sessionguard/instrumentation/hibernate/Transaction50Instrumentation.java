@@ -37,39 +37,25 @@ public final class Transaction50Instrumentation extends HibernateTarget {
                                  @Advice.Local("sgSession") Object kept,
                                  @Advice.Local("sgState") CallState state,
                                  @Advice.Local("sgBusy") boolean busy,
-                                 @Advice.Local("sgMarked") boolean marked,
                                  @Advice.Local("sgWhy") String why,
                                  @Advice.Local("sgEntities") String entities) {
-            kept = session; // for the exit advice: the session is found once per call (by reflection)
+            kept = session; // found once per call (by reflection): the rest of the advice uses kept
             state = Guard.enter();
-            busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.COMMIT);
+            busy = Guard.waitAndMarkBusy(state, kept, self, site, Guard.COMMIT);
             if (Guard.decides(state)) {
                 org.hibernate.resource.transaction.spi.TransactionStatus status = ((org.hibernate.Transaction) self).getStatus();
                 if (status == org.hibernate.resource.transaction.spi.TransactionStatus.MARKED_ROLLBACK) {
-                    marked = true;
                     why = "the transaction was marked rollback-only";
-                } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE && session != null
+                } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE && kept != null
                         && Guard.jdbcResourceLocal(coordinator)
-                        && !((org.hibernate.engine.spi.SessionImplementor) session)
+                        && !((org.hibernate.engine.spi.SessionImplementor) kept)
                                 .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected()) {
-                    marked = true;
                     why = "the transaction's JDBC connection was released before commit (its session's factory was"
                             + " closed during a statement), so its work was rolled back by the pool";
                 }
             }
-            if (marked) {
-                try {
-                    java.util.TreeSet<String> names = new java.util.TreeSet<String>();
-                    // getPersistenceContext() checks the session is open, and the session may be closed
-                    org.hibernate.engine.spi.PersistenceContext context =
-                            (org.hibernate.engine.spi.PersistenceContext) Guard.persistenceContext(session);
-                    for (Object key : context.getEntitiesByKey().keySet()) {
-                        names.add(((org.hibernate.engine.spi.EntityKey) key).getEntityName());
-                    }
-                    entities = names.isEmpty() ? null : names.toString();
-                } catch (Throwable t) {
-                    entities = null;
-                }
+            if (why != null) {
+                entities = Guard.entityNames(kept);
             }
         }
 
@@ -78,7 +64,6 @@ public final class Transaction50Instrumentation extends HibernateTarget {
                                 @Advice.Local("sgSession") Object session,
                                 @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
-                                @Advice.Local("sgMarked") boolean marked,
                                 @Advice.Local("sgWhy") String why,
                                 @Advice.Local("sgEntities") String entities,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
@@ -87,13 +72,16 @@ public final class Transaction50Instrumentation extends HibernateTarget {
                 if (busy) {
                     Guard.unmarkBusy(state, session);
                 }
-                if (marked && thrown == null && Guard.silentRollback(self, site, why, entities)) {
-                    thrown = new org.hibernate.TransactionException("commit() did not commit: " + why
-                            + " (reported by SessionGuard, silentRollback=throw)");
+                String raise = why != null && thrown == null ? Guard.silentRollback(self, site, why, entities) : null;
+                if (raise != null) {
+                    thrown = new org.hibernate.TransactionException(raise);
                 }
-            } finally {
-                thrown = Guard.exit(state, Guard.COMMIT, self, session, site, thrown);
+            } catch (Throwable stepFailed) {
+                // dropped here as suppress = Throwable would drop it; a finally block would put Guard.exit
+                // twice into the woven method (docs/weaving.md, "Small woven methods")
             }
+            // always: the call ends (interrupt set again, nesting undone) whatever a step above threw
+            thrown = Guard.exit(state, Guard.COMMIT, self, session, site, thrown);
         }
     }
 }

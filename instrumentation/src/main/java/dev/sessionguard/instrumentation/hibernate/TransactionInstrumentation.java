@@ -62,10 +62,10 @@ public final class TransactionInstrumentation extends HibernateTarget {
                                     @Advice.Local("sgSession") Object kept,
                                     @Advice.Local("sgState") CallState state,
                                     @Advice.Local("sgBusy") boolean busy) {
-            kept = session; // for the exit advice: the session is found once per call (by reflection on 4.x to 5.2)
+            kept = session; // found once per call (by reflection on 4.x to 5.2): the rest of the advice uses kept
             state = Guard.enter();
             // another thread inside commit/rollback/close/flush of this session: wait for it, then read the status
-            busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.ROLLBACK);
+            busy = Guard.waitAndMarkBusy(state, kept, self, site, Guard.ROLLBACK);
             return Guard.skipRollback(state, status, self, site);
         }
 
@@ -79,9 +79,12 @@ public final class TransactionInstrumentation extends HibernateTarget {
                 if (busy) {
                     Guard.unmarkBusy(state, session);
                 }
-            } finally {
-                thrown = Guard.exit(state, Guard.ROLLBACK, self, session, site, thrown);
+            } catch (Throwable stepFailed) {
+                // dropped here as suppress = Throwable would drop it; a finally block would put Guard.exit
+                // twice into the woven method (docs/weaving.md, "Small woven methods")
             }
+            // always: the call ends (interrupt set again, nesting undone) whatever a step above threw
+            thrown = Guard.exit(state, Guard.ROLLBACK, self, session, site, thrown);
         }
     }
 
@@ -93,49 +96,30 @@ public final class TransactionInstrumentation extends HibernateTarget {
                                  @Advice.Local("sgSession") Object kept,
                                  @Advice.Local("sgState") CallState state,
                                  @Advice.Local("sgBusy") boolean busy,
-                                 @Advice.Local("sgMarked") boolean marked,
                                  @Advice.Local("sgWhy") String why,
                                  @Advice.Local("sgEntities") String entities) {
-            kept = session; // for the exit advice: the session is found once per call (by reflection on 5.2)
+            kept = session; // found once per call (by reflection on 5.2): the rest of the advice uses kept
             state = Guard.enter();
             // a rollback or close of this session in progress on another thread: wait for it
-            busy = Guard.waitAndMarkBusy(state, session, self, site, Guard.COMMIT);
+            busy = Guard.waitAndMarkBusy(state, kept, self, site, Guard.COMMIT);
             if (Guard.decides(state)) {
                 org.hibernate.resource.transaction.spi.TransactionStatus status = ((org.hibernate.Transaction) self).getStatus();
                 if (status == org.hibernate.resource.transaction.spi.TransactionStatus.MARKED_ROLLBACK) {
-                    marked = true;
                     why = "the transaction was marked rollback-only";
-                } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE && session != null
+                } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE && kept != null
                         && !((org.hibernate.resource.transaction.spi.TransactionCoordinator) coordinator)
                                 .getTransactionCoordinatorBuilder().isJta()
-                        && !((org.hibernate.engine.spi.SharedSessionContractImplementor) session)
+                        && !((org.hibernate.engine.spi.SharedSessionContractImplementor) kept)
                                 .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected()) {
                     // a JDBC transaction holds its connection from begin() to the end; without it, commit() commits
                     // nothing (Hibernate released it mid-transaction: the factory closed during a statement)
-                    marked = true;
                     why = "the transaction's JDBC connection was released before commit (its session's factory was"
                             + " closed during a statement), so its work was rolled back by the pool";
                 }
             }
-            if (marked) {
-                try {
-                    // what the rollback will lose, where Hibernate knows it: the entities of the session
-                    java.util.TreeSet<String> names = new java.util.TreeSet<String>();
-                    org.hibernate.engine.spi.PersistenceContext context;
-                    try {
-                        // 5.4 on: the context without the session's open check
-                        context = ((org.hibernate.engine.spi.SharedSessionContractImplementor) session).getPersistenceContextInternal();
-                    } catch (NoSuchMethodError older) {
-                        // 5.2, 5.3: getPersistenceContext() checks the session is open, and the session may be closed
-                        context = (org.hibernate.engine.spi.PersistenceContext) Guard.persistenceContext(session);
-                    }
-                    for (Object key : context.getEntitiesByKey().keySet()) {
-                        names.add(((org.hibernate.engine.spi.EntityKey) key).getEntityName());
-                    }
-                    entities = names.isEmpty() ? null : names.toString();
-                } catch (Throwable t) {
-                    entities = null;
-                }
+            if (why != null) {
+                // what the rollback will lose, where Hibernate knows it: the entities of the session (read out of line)
+                entities = Guard.entityNames(kept);
             }
         }
 
@@ -144,7 +128,6 @@ public final class TransactionInstrumentation extends HibernateTarget {
                                 @Advice.Local("sgSession") Object session,
                                 @Advice.Local("sgState") CallState state,
                                 @Advice.Local("sgBusy") boolean busy,
-                                @Advice.Local("sgMarked") boolean marked,
                                 @Advice.Local("sgWhy") String why,
                                 @Advice.Local("sgEntities") String entities,
                                 @Advice.Thrown(readOnly = false) Throwable thrown) {
@@ -152,14 +135,16 @@ public final class TransactionInstrumentation extends HibernateTarget {
                 if (busy) {
                     Guard.unmarkBusy(state, session);
                 }
-                if (marked && thrown == null && Guard.silentRollback(self, site, why, entities)) {
-                    thrown = new org.hibernate.TransactionException("commit() did not commit: " + why
-                            + " (reported by SessionGuard, silentRollback=throw)");
+                String raise = why != null && thrown == null ? Guard.silentRollback(self, site, why, entities) : null;
+                if (raise != null) {
+                    thrown = new org.hibernate.TransactionException(raise);
                 }
-            } finally {
-                // always: the call ends (interrupt set again, nesting undone) whatever a step above threw
-                thrown = Guard.exit(state, Guard.COMMIT, self, session, site, thrown);
+            } catch (Throwable stepFailed) {
+                // dropped here as suppress = Throwable would drop it; a finally block would put Guard.exit
+                // twice into the woven method (docs/weaving.md, "Small woven methods")
             }
+            // always: the call ends (interrupt set again, nesting undone) whatever a step above threw
+            thrown = Guard.exit(state, Guard.COMMIT, self, session, site, thrown);
         }
     }
 }

@@ -50,11 +50,12 @@ public final class SessionInstrumentation extends HibernateTarget {
             state = Guard.enter();
             // another thread inside commit/rollback/flush of this session: let it finish first (close.waited)
             busy = Guard.waitAndMarkBusy(state, self, self, site, Guard.CLOSE);
-            boolean decides = Guard.decides(state);
-            boolean factoryClosed = decides && ((org.hibernate.Session) self).getSessionFactory().isClosed();
-            // "closed" was read before the wait above may have waited for another thread's close: with the
-            // factory open, isOpen() tells the same, read now
-            boolean alreadyClosed = closed || (decides && !factoryClosed && !((org.hibernate.Session) self).isOpen());
+            boolean factoryClosed = Guard.decides(state) && ((org.hibernate.Session) self).getSessionFactory().isClosed();
+            // "closed" is read here, after the wait (inlined advice reads a bound field where it is used, not at
+            // entry): a close() this thread waited for has set it. Not isOpen(), which tells the same with the
+            // factory open but first pulses the transaction coordinator (a JTA one joins the transaction) and runs
+            // any delayed after-completion: the agent calls nothing with an effect on the session's state.
+            boolean alreadyClosed = closed;
             // the factory is closed, so Hibernate's close() will do nothing: the connection would stay checked out
             release = !alreadyClosed && factoryClosed;
             return Guard.skipClose(state, alreadyClosed, self, site);

@@ -4,12 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.Method;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
 import java.util.zip.Adler32;
@@ -31,7 +28,9 @@ final class BootstrapClasses {
     static final String PACKAGE = "dev/sessionguard/bootstrap/";
     /** The digest of the helper classes defined in this JVM, set when they are defined. */
     static final String BUILD_PROPERTY = "dev.sessionguard.helpers";
-    private static final String DEFINER = "dev/sessionguard/agent/BootDefiner.class";
+    /** Defines the helper classes: JDK 8 (sun.misc.Unsafe, by reflection), JDK 9 and later (a plain call). */
+    private static final String DEFINER_8 = "dev.sessionguard.agent.BootDefiner";
+    private static final String DEFINER_9 = "dev.sessionguard.agent.BootDefiner9";
 
     /** The helper classes there are of another build: this agent must not start. */
     static final class Refused extends Exception {
@@ -77,26 +76,31 @@ final class BootstrapClasses {
     /**
      * Defines each class with the JDK's Unsafe#defineClass and no class loader (the bootstrap loader). The
      * definer runs in a class loader of its own, and java.base's internal package is opened to that loader
-     * only (JDK 9 and later, through Instrumentation#redefineModule): application code gains no access.
+     * only (JDK 9 and later, through Instrumentation#redefineModule): application code gains no access. No
+     * reflective call on JDK 9 and later ({@link ModuleSupport}, {@code BootDefiner9}).
      */
     private static void define(Instrumentation inst, Map<String, byte[]> classes) throws Exception {
-        final byte[] definerBytes = AgentJar.bytes(DEFINER);
+        ModuleSupport modules = ModuleSupport.get();
+        final String definerName = modules == null ? DEFINER_8 : DEFINER_9;
+        final byte[] definerBytes = AgentJar.bytes(definerName.replace('.', '/') + ".class");
         if (definerBytes == null) {
-            throw new IOException(DEFINER + " missing from the agent jar");
+            throw new IOException(definerName + " missing from the agent jar");
         }
         ClassLoader isolated = new ClassLoader(null) {
             @Override
             protected Class<?> findClass(String name) throws ClassNotFoundException {
-                if (!name.equals("dev.sessionguard.agent.BootDefiner")) {
+                if (!name.equals(definerName)) {
                     throw new ClassNotFoundException(name);
                 }
                 return defineClass(name, definerBytes, 0, definerBytes.length);
             }
         };
-        openInternalUnsafe(inst, isolated);
+        if (modules != null) {
+            modules.openToLoader(inst, "jdk.internal.misc", isolated);
+        }
         @SuppressWarnings("unchecked")
         BiFunction<String, byte[], Class<?>> definer = (BiFunction<String, byte[], Class<?>>)
-                isolated.loadClass("dev.sessionguard.agent.BootDefiner").getConstructor().newInstance();
+                isolated.loadClass(definerName).getConstructor().newInstance();
         // a class whose superclass is another helper class needs that one first: retry until none is left
         List<String> left = new ArrayList<>(classes.keySet());
         while (!left.isEmpty()) {
@@ -119,22 +123,6 @@ final class BootstrapClasses {
             }
             left = again;
         }
-    }
-
-    /** JDK 9 and later: opens java.base's jdk.internal.misc to the given loader's unnamed module only. */
-    private static void openInternalUnsafe(Instrumentation inst, ClassLoader loader) throws Exception {
-        Class<?> moduleType;
-        try {
-            moduleType = Class.forName("java.lang.Module");
-        } catch (ClassNotFoundException jdk8) {
-            return; // no modules: sun.misc.Unsafe is reachable as it is
-        }
-        Object javaBase = Class.class.getMethod("getModule").invoke(Object.class);
-        Object target = ClassLoader.class.getMethod("getUnnamedModule").invoke(loader);
-        Method redefine = Instrumentation.class.getMethod("redefineModule", moduleType, Set.class, Map.class, Map.class, Set.class, Map.class);
-        redefine.invoke(inst, javaBase, Collections.emptySet(), Collections.emptyMap(),
-                Collections.singletonMap("jdk.internal.misc", Collections.singleton(target)),
-                Collections.emptySet(), Collections.emptyMap());
     }
 
     static boolean onBootstrap() {

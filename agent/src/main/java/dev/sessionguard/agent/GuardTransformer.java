@@ -58,13 +58,13 @@ final class GuardTransformer implements ClassFileTransformer {
      */
     void register() {
         ClassFileTransformer t = this;
-        if (!System.getProperty("java.specification.version", "1.8").startsWith("1.")) {
-            try {
-                t = (ClassFileTransformer) Class.forName("dev.sessionguard.agent.ModuleReads")
-                        .getDeclaredConstructor(GuardTransformer.class, Instrumentation.class).newInstance(this, inst);
-            } catch (Throwable e) {
-                log.warn("classes in named modules (java.lang.reflect.Proxy connections) are not guarded: " + e, e);
+        try {
+            ModuleSupport modules = ModuleSupport.get();
+            if (modules != null) {
+                t = modules.moduleAware(this, inst);
             }
+        } catch (Throwable e) {
+            log.warn("classes in named modules (java.lang.reflect.Proxy connections) are not guarded: " + e, e);
         }
         registered = t;
         inst.addTransformer(t, true);

@@ -30,6 +30,12 @@ import org.junit.jupiter.api.Test;
 /** The built jar, as a user gets it: its manifest, its contents, and a JVM started with it. */
 class AgentJarIT {
 
+    /** The classes compiled for JDK 9 (agent/src/main/java9, java9-internal), used there only. */
+    private static final java.util.Set<String> JDK9_CLASSES = new java.util.TreeSet<>(java.util.Arrays.asList(
+            "dev/sessionguard/agent/ModuleReads.class", "dev/sessionguard/agent/ModuleSupport9.class",
+            "dev/sessionguard/agent/BootDefiner9.class"));
+
+
     static final Path JAR = Paths.get("target", "sessionguard-agent.jar").toAbsolutePath();
 
     @Test
@@ -62,8 +68,9 @@ class AgentJarIT {
                         d.readInt();
                         d.readUnsignedShort();
                         int major = d.readUnsignedShort();
-                        // ModuleReads takes java.lang.Module: Java 9 bytecode, loaded by name on JDK 9+ only (GuardTransformer#register)
-                        if (major > 52 && !(n.equals("dev/sessionguard/agent/ModuleReads.class") && major == 53)) {
+                        // the JDK 9+ classes (java.lang.Module, jdk.internal.misc.Unsafe): Java 9 bytecode, loaded on JDK 9+
+                        // only, by name (ModuleSupport#get, BootstrapClasses#define) or from ModuleSupport9
+                        if (major > 52 && !(JDK9_CLASSES.contains(n) && major == 53)) {
                             tooNew.add(n + " (" + major + ")");
                         }
                     }
@@ -72,7 +79,7 @@ class AgentJarIT {
         }
         assertTrue(classes > 1000, "Byte Buddy is inside, relocated: " + classes + " classes");
         assertEquals(Collections.emptyList(), foreign, "only dev/sessionguard/** classes");
-        assertEquals(Collections.emptyList(), tooNew, "Java 8 bytecode (major 52) only, but for the JDK 9+ ModuleReads");
+        assertEquals(Collections.emptyList(), tooNew, "Java 8 bytecode (major 52) only, but for the JDK 9+ classes " + JDK9_CLASSES);
     }
 
     @Test
@@ -306,6 +313,51 @@ class AgentJarIT {
             assertFalse(r.err.contains("VM warning"), home + ": " + r.err);
             assertTrue(r.err.contains("helper classes defined in the bootstrap class loader"), home + ": " + r.err);
         }
+    }
+
+    /**
+     * #14: premain makes no reflective call on JDK 9 and later. From JDK 18 on, Method.invoke runs through method
+     * handles, and each new shape of call spins LambdaForm and Species classes at run time (about 30 of them and
+     * 50 ms on JDK 25 before ModuleSupport9 and BootDefiner9). Counted from the class loading log of
+     * {@code java -version}, against an agent whose premain does nothing: the JDK's own start of any agent spins
+     * some; SessionGuard's premain may add the few of redefineModule's own lambdas, not one per call.
+     */
+    @Test
+    void premainSpinsNoMethodHandleClassesForReflection(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path noop = dir.resolve("noop-agent.jar");
+        java.util.jar.Manifest mf = new java.util.jar.Manifest();
+        mf.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        mf.getMainAttributes().putValue("Premain-Class", NoopAgent.class.getName());
+        try (java.util.jar.JarOutputStream o = new java.util.jar.JarOutputStream(Files.newOutputStream(noop), mf)) {
+            String entry = NoopAgent.class.getName().replace('.', '/') + ".class";
+            o.putNextEntry(new JarEntry(entry));
+            o.write(Files.readAllBytes(Paths.get("target", "test-classes").resolve(entry)));
+            o.closeEntry();
+        }
+        for (String home : new String[] {System.getProperty("java.home"), "/usr/lib/jvm/temurin-25-jdk-amd64"}) {
+            if (!Files.isDirectory(Paths.get(home))) {
+                continue;
+            }
+            Result with = javaOf(home, "-javaagent:" + JAR, "-Xlog:class+load=info", "-version");
+            Result without = javaOf(home, "-javaagent:" + noop, "-Xlog:class+load=info", "-version");
+            assertEquals(0, with.exit, with.err);
+            assertEquals(0, without.exit, without.err);
+            List<String> spunWith = spun(with.out);
+            List<String> spunWithout = spun(without.out);
+            assertTrue(spunWith.size() <= spunWithout.size() + 3, home + ": " + spunWith.size() + " classes spun with the agent, "
+                    + spunWithout.size() + " with a no-op agent: " + spunWith);
+        }
+    }
+
+    /** The method-handle classes a class loading log shows spun at run time. */
+    private static List<String> spun(String classLoadLog) {
+        List<String> names = new ArrayList<>();
+        for (String line : classLoadLog.split("\n")) {
+            if (line.contains("__JVM_LookupDefineClass__") && (line.contains("LambdaForm$") || line.contains("$Species_"))) {
+                names.add(line.substring(line.indexOf("] ") + 2, line.indexOf(" source:")));
+            }
+        }
+        return names;
     }
 
     /**

@@ -15,6 +15,14 @@
 #      HikariCP 7; not among the versions shipped woven, so Byte Buddy weaves them cold): cold and warm.
 # SG_AGENT=<jar> measures another build of the agent jar (e.g. an older one, to compare).
 # SG_ONLY="boot3 boot4" measures only those cases (version, hibernate, boot27, boot3, boot4).
+# SG_JVM_OPTS="-XX:SharedArchiveFile=app.jsa" adds JVM options to every run (without, no-op agent and with alike),
+#   e.g. a CDS archive dumped with the java.instrument module (README, "The floor under any agent").
+# SG_NOOP_TRANSFORMER=1: the no-op agent registers a transformer that changes nothing (the floor under any agent
+#   that transforms classes as they load, not only under -javaagent).
+# SG_AOT=1 (JDK 25 and later): each of the three variants of a case starts from an AOT cache of its own
+#   (JEP 483/514), made by one training run of that same command (-XX:AOTCacheOutput) before the rounds: what a
+#   service that uses the AOT cache pays. Each program's classes go in a jar (an AOT class path has no
+#   directories with files in them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-15}
@@ -29,6 +37,15 @@ SB3_CP="test-apps/spring-boot-3/target/classes:$(cat test-apps/spring-boot-3/tar
 SB4_CP="test-apps/spring-boot-4/target/classes:$(cat test-apps/spring-boot-4/target/classpath.txt)"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+AOT_CASES=0
+if [ -n "${SG_AOT:-}" ]; then
+  # the class path of an AOT cache holds jars and empty directories only: each program's classes in a jar
+  app_jar() {
+    "${JAVA_HOME:+$JAVA_HOME/bin/}jar" cf "$TMP/$1.jar" -C "test-apps/$1/target/classes" . || fail "SG_AOT: cannot jar test-apps/$1/target/classes" 3
+    echo "$TMP/$1.jar:$(cat "test-apps/$1/target/classpath.txt")"
+  }
+  CP=$(app_jar hibernate-5.6); SB_CP=$(app_jar spring-boot-legacy); SB3_CP=$(app_jar spring-boot-3); SB4_CP=$(app_jar spring-boot-4)
+fi
 
 # "wall cpu" of one run in ms: elapsed time, and user + system CPU time of the JVM (GNU time; 0 without it).
 # On a shared 2-core machine wall time moves by several hundred ms between runs of a Spring Boot service;
@@ -54,9 +71,17 @@ NOOP="$TMP/noop-agent.jar"
 JAVAC=${JAVA_HOME:+$JAVA_HOME/bin/}javac
 JAR=${JAVA_HOME:+$JAVA_HOME/bin/}jar
 mkdir -p "$TMP/noop"
-printf 'public class NoopAgent { public static void premain(String a, java.lang.instrument.Instrumentation i) { } }\n' > "$TMP/noop/NoopAgent.java"
-printf 'Premain-Class: NoopAgent\n' > "$TMP/noop/manifest.txt"
-if ! { "$JAVAC" -d "$TMP/noop" "$TMP/noop/NoopAgent.java" && "$JAR" cfm "$NOOP" "$TMP/noop/manifest.txt" -C "$TMP/noop" NoopAgent.class; } >/dev/null 2>&1; then
+if [ -n "${SG_NOOP_TRANSFORMER:-}" ]; then
+  # the floor under any agent that transforms classes as they load: a transformer that changes nothing, registered
+  # as SessionGuard registers its own (retransform-capable); the JVM then calls it for every class it loads
+  printf '%s\n' 'public class NoopAgent { public static void premain(String a, java.lang.instrument.Instrumentation i) {' \
+    '  i.addTransformer(new java.lang.instrument.ClassFileTransformer() { }, true); } }' > "$TMP/noop/NoopAgent.java"
+else
+  printf 'public class NoopAgent { public static void premain(String a, java.lang.instrument.Instrumentation i) { } }\n' > "$TMP/noop/NoopAgent.java"
+fi
+printf 'Premain-Class: NoopAgent\n%s' "${SG_NOOP_TRANSFORMER:+Can-Retransform-Classes: true
+}" > "$TMP/noop/manifest.txt"
+if ! { "$JAVAC" -d "$TMP/noop" "$TMP/noop/NoopAgent.java" && "$JAR" cfm "$NOOP" "$TMP/noop/manifest.txt" -C "$TMP/noop" .; } >/dev/null 2>&1; then
   echo "(no javac/jar next to $JAVA: the no-op agent column is left out)"
   NOOP=
 fi
@@ -92,20 +117,34 @@ verdict() {
 
 measure() { # measure <label> <target ms, or -> <agent options> <command...>
   local label=$1 target=$2 opts=$3; shift 3
+  # shellcheck disable=SC2206 # options split at spaces, as on a command line
+  [ -z "${SG_JVM_OPTS:-}" ] || set -- ${SG_JVM_OPTS} "$@"
   local sg=("-javaagent:$AGENT${opts:+=$opts}")
   # a run that fails would time its failure: each command must run once cleanly, without and with the agent
   "$JAVA" "$@" >"$TMP/check.log" 2>&1 || fail "$label: the command fails without the agent: $(tail -n 1 "$TMP/check.log" | cut -c1-200)" 4
   "$JAVA" "${sg[@]}" "$@" >"$TMP/check.log" 2>&1 \
     || fail "$label: the command fails with the agent: $(grep -m1 -E 'Error|Exception|sessionguard\]' "$TMP/check.log" | cut -c1-200)" 4
+  local aot_plain=() aot_noop=() aot_agent=()
+  if [ -n "${SG_AOT:-}" ]; then
+    # one training run per variant, the same command: each variant then starts from its own cache
+    local base="$TMP/aot-$((++AOT_CASES))"
+    "$JAVA" -XX:AOTCacheOutput="$base-plain.aot" "$@" >"$TMP/aot.log" 2>&1 && [ -s "$base-plain.aot" ] \
+      || fail "$label: no AOT cache made without the agent (JDK 25 or later needed): $(grep -m1 -iE 'error|exception' "$TMP/aot.log" | cut -c1-200)" 4
+    [ -z "$NOOP" ] || "$JAVA" -XX:AOTCacheOutput="$base-noop.aot" "-javaagent:$NOOP" "$@" >"$TMP/aot.log" 2>&1 \
+      || fail "$label: no AOT cache made with the no-op agent: $(grep -m1 -iE 'error|exception' "$TMP/aot.log" | cut -c1-200)" 4
+    "$JAVA" -XX:AOTCacheOutput="$base-agent.aot" "${sg[@]}" "$@" >"$TMP/aot.log" 2>&1 \
+      || fail "$label: no AOT cache made with the agent: $(grep -m1 -iE 'error|exception' "$TMP/aot.log" | cut -c1-200)" 4
+    aot_plain=(-XX:AOTCache="$base-plain.aot"); aot_noop=(-XX:AOTCache="$base-noop.aot"); aot_agent=(-XX:AOTCache="$base-agent.aot")
+  fi
   : > "$TMP/t-plain"; : > "$TMP/t-noop"; : > "$TMP/t-agent"
   local i r v
   for i in $(seq 1 "$N"); do
     # the three variants in turn, the order rotated every round (nothing always runs right after the same one)
     for r in 0 1 2; do
       v=$(( (i + r) % 3 ))
-      if [ $v = 0 ]; then ms "$JAVA" "$@" >> "$TMP/t-plain"
-      elif [ $v = 1 ]; then [ -z "$NOOP" ] || ms "$JAVA" "-javaagent:$NOOP" "$@" >> "$TMP/t-noop"
-      else ms "$JAVA" "${sg[@]}" "$@" >> "$TMP/t-agent"
+      if [ $v = 0 ]; then ms "$JAVA" "${aot_plain[@]}" "$@" >> "$TMP/t-plain"
+      elif [ $v = 1 ]; then [ -z "$NOOP" ] || ms "$JAVA" "${aot_noop[@]}" "-javaagent:$NOOP" "$@" >> "$TMP/t-noop"
+      else ms "$JAVA" "${aot_agent[@]}" "${sg[@]}" "$@" >> "$TMP/t-agent"
       fi
     done
   done
@@ -124,7 +163,7 @@ measure() { # measure <label> <target ms, or -> <agent options> <command...>
 want() { [ -z "${SG_ONLY:-}" ] || [[ " $SG_ONLY " == *" $1 "* ]]; }
 echo "added: with - without; floor: a no-op agent - without; own: with - the no-op agent; each the median of the"
 echo "rounds' differences [its 95% interval]"
-echo "$N rounds (without, no-op agent, with), $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)"
+echo "$N rounds (without, no-op agent, with), $(nproc) cores, $("$JAVA" -version 2>&1 | head -n 1)${SG_JVM_OPTS:+, JVM options: $SG_JVM_OPTS}${SG_AOT:+, each variant from its own AOT cache}${SG_NOOP_TRANSFORMER:+, the no-op agent with a transformer that changes nothing}"
 want version && measure "java -version (no target classes)" - "cache=$TMP/cache" -version
 if want hibernate; then
   measure "Hibernate 5.6 + Hikari + H2, cold (cache=off)" 150 "cache=off" -Dsg.dir="$TMP/h2" -cp "$CP" dev.sessionguard.scenarios.Scenarios s9 h2

@@ -38,11 +38,13 @@ SB3_CP="test-apps/spring-boot-3/target/classes:$(cat test-apps/spring-boot-3/tar
 SB4_CP="test-apps/spring-boot-4/target/classes:$(cat test-apps/spring-boot-4/target/classpath.txt)"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+JAVAC=${JAVA_HOME:+$JAVA_HOME/bin/}javac
+JAR=${JAVA_HOME:+$JAVA_HOME/bin/}jar
 AOT_CASES=0
 if [ -n "${SG_AOT:-}" ]; then
   # the class path of an AOT cache holds jars and empty directories only: each program's classes in a jar
   app_jar() {
-    "${JAVA_HOME:+$JAVA_HOME/bin/}jar" cf "$TMP/$1.jar" -C "test-apps/$1/target/classes" . || fail "SG_AOT: cannot jar test-apps/$1/target/classes" 3
+    "$JAR" cf "$TMP/$1.jar" -C "test-apps/$1/target/classes" . || fail "SG_AOT: cannot jar test-apps/$1/target/classes" 3
     echo "$TMP/$1.jar:$(cat "test-apps/$1/target/classpath.txt")"
   }
   CP=$(app_jar hibernate-5.6); SB_CP=$(app_jar spring-boot-legacy); SB3_CP=$(app_jar spring-boot-3); SB4_CP=$(app_jar spring-boot-4)
@@ -69,8 +71,6 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/
 # The floor under any agent: a jar whose premain does nothing. -javaagent alone makes the JVM add the
 # java.instrument module and drop CDS's archived module graph; what SessionGuard adds is "with" minus this.
 NOOP="$TMP/noop-agent.jar"
-JAVAC=${JAVA_HOME:+$JAVA_HOME/bin/}javac
-JAR=${JAVA_HOME:+$JAVA_HOME/bin/}jar
 mkdir -p "$TMP/noop"
 if [ -n "${SG_NOOP_TRANSFORMER:-}" ]; then
   # the floor under any agent that transforms classes as they load: a transformer that changes nothing, registered
@@ -129,12 +129,14 @@ measure() { # measure <label> <target ms, or -> <agent options> <command...>
   if [ -n "${SG_AOT:-}" ]; then
     # one training run per variant, the same command: each variant then starts from its own cache
     local base="$TMP/aot-$((++AOT_CASES))"
-    "$JAVA" -XX:AOTCacheOutput="$base-plain.aot" "$@" >"$TMP/aot.log" 2>&1 && [ -s "$base-plain.aot" ] \
-      || fail "$label: no AOT cache made without the agent (JDK 25 or later needed): $(grep -m1 -iE 'error|exception' "$TMP/aot.log" | cut -c1-200)" 4
-    [ -z "$NOOP" ] || "$JAVA" -XX:AOTCacheOutput="$base-noop.aot" "-javaagent:$NOOP" "$@" >"$TMP/aot.log" 2>&1 \
-      || fail "$label: no AOT cache made with the no-op agent: $(grep -m1 -iE 'error|exception' "$TMP/aot.log" | cut -c1-200)" 4
-    "$JAVA" -XX:AOTCacheOutput="$base-agent.aot" "${sg[@]}" "$@" >"$TMP/aot.log" 2>&1 \
-      || fail "$label: no AOT cache made with the agent: $(grep -m1 -iE 'error|exception' "$TMP/aot.log" | cut -c1-200)" 4
+    train() { # train <variant> <what, for the message> <java arguments...>: its cache, or one line and exit
+      local variant=$1 what=$2; shift 2
+      "$JAVA" -XX:AOTCacheOutput="$base-$variant.aot" "$@" >"$TMP/aot.log" 2>&1 && [ -s "$base-$variant.aot" ] \
+        || fail "$label: no AOT cache made $what (JDK 25 or later needed): $({ grep -m1 -iE 'fatal error|\[error\]' "$TMP/aot.log" || grep -m1 -iE 'error|exception' "$TMP/aot.log"; } | cut -c1-200)" 4
+    }
+    train plain "without the agent" "$@"
+    [ -z "$NOOP" ] || train noop "with the no-op agent" "-javaagent:$NOOP" "$@"
+    train agent "with the agent" "${sg[@]}" "$@"
     aot_plain=(-XX:AOTCache="$base-plain.aot"); aot_noop=(-XX:AOTCache="$base-noop.aot"); aot_agent=(-XX:AOTCache="$base-agent.aot")
   fi
   : > "$TMP/t-plain"; : > "$TMP/t-noop"; : > "$TMP/t-agent"

@@ -280,14 +280,7 @@ class AgentJarIT {
         Path archive = dir.resolve("app.jsa");
         // AppCDS archives classes from jars only
         Path appJar = dir.resolve("app.jar");
-        try (java.util.jar.JarOutputStream o = new java.util.jar.JarOutputStream(Files.newOutputStream(appJar))) {
-            for (String c : new String[] {"CdsApp", "CdsApp$Part"}) {
-                String entry = "dev/sessionguard/agent/" + c + ".class";
-                o.putNextEntry(new JarEntry(entry));
-                o.write(Files.readAllBytes(Paths.get("target", "test-classes").resolve(entry)));
-                o.closeEntry();
-            }
-        }
+        jarOfTestClasses(appJar, new java.util.jar.Manifest(), CdsApp.class.getName(), CdsApp.class.getName() + "$Part");
         String cp = appJar.toString();
         Result dump = java("-XX:ArchiveClassesAtExit=" + archive, "-cp", cp, CdsApp.class.getName());
         assertEquals(0, dump.exit, dump.err);
@@ -328,12 +321,7 @@ class AgentJarIT {
         java.util.jar.Manifest mf = new java.util.jar.Manifest();
         mf.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
         mf.getMainAttributes().putValue("Premain-Class", NoopAgent.class.getName());
-        try (java.util.jar.JarOutputStream o = new java.util.jar.JarOutputStream(Files.newOutputStream(noop), mf)) {
-            String entry = NoopAgent.class.getName().replace('.', '/') + ".class";
-            o.putNextEntry(new JarEntry(entry));
-            o.write(Files.readAllBytes(Paths.get("target", "test-classes").resolve(entry)));
-            o.closeEntry();
-        }
+        jarOfTestClasses(noop, mf, NoopAgent.class.getName());
         for (String home : new String[] {System.getProperty("java.home"), "/usr/lib/jvm/temurin-25-jdk-amd64"}) {
             if (!Files.isDirectory(Paths.get(home))) {
                 continue;
@@ -346,6 +334,18 @@ class AgentJarIT {
             List<String> spunWithout = spun(without.out);
             assertTrue(spunWith.size() <= spunWithout.size() + 3, home + ": " + spunWith.size() + " classes spun with the agent, "
                     + spunWithout.size() + " with a no-op agent: " + spunWith);
+        }
+    }
+
+    /** Writes {@code jar} with {@code manifest} and the named classes of this module's target/test-classes. */
+    private static void jarOfTestClasses(Path jar, java.util.jar.Manifest manifest, String... classNames) throws Exception {
+        try (java.util.jar.JarOutputStream o = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            for (String c : classNames) {
+                String entry = c.replace('.', '/') + ".class";
+                o.putNextEntry(new JarEntry(entry));
+                o.write(Files.readAllBytes(Paths.get("target", "test-classes").resolve(entry)));
+                o.closeEntry();
+            }
         }
     }
 
@@ -389,12 +389,7 @@ class AgentJarIT {
     void jbossModules(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path module = dir.resolve("modules/test/app/main");
         Files.createDirectories(module);
-        try (java.util.jar.JarOutputStream o = new java.util.jar.JarOutputStream(Files.newOutputStream(module.resolve("app.jar")))) {
-            String entry = "dev/sessionguard/agent/JBossApp.class";
-            o.putNextEntry(new JarEntry(entry));
-            o.write(Files.readAllBytes(Paths.get("target", "test-classes").resolve(entry)));
-            o.closeEntry();
-        }
+        jarOfTestClasses(module.resolve("app.jar"), new java.util.jar.Manifest(), JBossApp.class.getName());
         try (java.util.stream.Stream<Path> libs = Files.list(Paths.get("target", "test-libs"))) {
             Files.copy(libs.filter(p -> p.getFileName().toString().startsWith("h2-")).findFirst().get(), module.resolve("h2.jar"));
         }

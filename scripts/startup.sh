@@ -22,8 +22,8 @@
 # SG_AOT=1 (JDK 25 and later): each of the three variants of a case starts from an AOT cache of its own
 #   (JEP 483/514), made by one training run of that same command (-XX:AOTCacheOutput) before the rounds: what a
 #   service that uses the AOT cache pays. Each program's classes go in a jar (an AOT class path has no
-#   directories with files in them). On JDK 25.0.3 the training run with the agent crashes the JVM (README, "Known
-#   limit, JDK 24+ AOT cache"): the script then stops with that line.
+#   directories with files in them). SessionGuard stays off in its training run (docs/weaving.md, "AOT caches and
+#   CDS dumps"); a training run that fails stops the script with the JVM's first error line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-15}

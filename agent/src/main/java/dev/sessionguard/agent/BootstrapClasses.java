@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.zip.Adler32;
 import java.util.zip.CRC32;
 
@@ -31,6 +32,13 @@ final class BootstrapClasses {
     /** Defines the helper classes: JDK 8 (sun.misc.Unsafe, by reflection), JDK 9 and later (a plain call). */
     private static final String DEFINER_8 = "dev.sessionguard.agent.BootDefiner";
     private static final String DEFINER_9 = "dev.sessionguard.agent.BootDefiner9";
+    /** Asks whether this JVM writes a class-data archive (JDK 9 and later; a plain call). */
+    private static final String DUMP_9 = "dev.sessionguard.agent.ArchiveDump9";
+    /**
+     * The class loader of the agent's own in which the classes above are defined, made once per premain or agentmain
+     * and dropped at its end ({@link #dropInternals}): nothing reachable from application code keeps it.
+     */
+    private static ClassLoader internals;
 
     /** The helper classes there are of another build: this agent must not start. */
     static final class Refused extends Exception {
@@ -74,33 +82,70 @@ final class BootstrapClasses {
     }
 
     /**
-     * Defines each class with the JDK's Unsafe#defineClass and no class loader (the bootstrap loader). The
-     * definer runs in a class loader of its own, and java.base's internal package is opened to that loader
-     * only (JDK 9 and later, through Instrumentation#redefineModule): application code gains no access. No
-     * reflective call on JDK 9 and later ({@link ModuleSupport}, {@code BootDefiner9}).
+     * Whether this JVM writes a class-data archive: the training run or the assembly of a JDK 24+ AOT cache, or a
+     * CDS dump allowed agents. The agent stays off there (docs/weaving.md, "AOT caches and CDS dumps"). False on
+     * JDK 8, which has neither, and when it cannot be told.
+     */
+    static boolean writesArchive(Instrumentation inst) {
+        try {
+            ModuleSupport modules = ModuleSupport.get();
+            return modules != null && ((BooleanSupplier) internal(inst, modules, DUMP_9)).getAsBoolean();
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /**
+     * A new instance of {@code name}, one of the definer classes, loaded from the agent jar into a class loader of
+     * its own (parent: bootstrap), made once per start. On JDK 9 and later java.base's internal package is opened to that
+     * loader only (through Instrumentation#redefineModule): application code gains no access.
+     */
+    private static synchronized Object internal(Instrumentation inst, ModuleSupport modules, final String name) throws Exception {
+        if (internals == null) {
+            ClassLoader isolated = new ClassLoader(null) {
+                @Override
+                protected Class<?> findClass(String n) throws ClassNotFoundException {
+                    byte[] bytes = null;
+                    if (n.equals(DEFINER_8) || n.equals(DEFINER_9) || n.equals(DUMP_9)) {
+                        try {
+                            bytes = AgentJar.bytes(n.replace('.', '/') + ".class");
+                        } catch (IOException e) {
+                            throw new ClassNotFoundException(n, e);
+                        }
+                    }
+                    if (bytes == null) {
+                        throw new ClassNotFoundException(n);
+                    }
+                    return defineClass(n, bytes, 0, bytes.length);
+                }
+            };
+            if (modules != null) {
+                modules.openToLoader(inst, "jdk.internal.misc", isolated);
+            }
+            internals = isolated;
+        }
+        try {
+            return internals.loadClass(name).getConstructor().newInstance();
+        } catch (ClassNotFoundException e) {
+            throw new IOException(name + " missing from the agent jar", e);
+        }
+    }
+
+    /** Forgets the class loader of {@link #internal}: called when premain or agentmain ends, however it ends. */
+    static synchronized void dropInternals() {
+        internals = null;
+    }
+
+    /**
+     * Defines each class with the JDK's Unsafe#defineClass and no class loader (the bootstrap loader), called by a
+     * definer in the class loader of {@link #internal}. No reflective call on JDK 9 and later ({@link ModuleSupport},
+     * {@code BootDefiner9}).
      */
     private static void define(Instrumentation inst, Map<String, byte[]> classes) throws Exception {
         ModuleSupport modules = ModuleSupport.get();
-        final String definerName = modules == null ? DEFINER_8 : DEFINER_9;
-        final byte[] definerBytes = AgentJar.bytes(definerName.replace('.', '/') + ".class");
-        if (definerBytes == null) {
-            throw new IOException(definerName + " missing from the agent jar");
-        }
-        ClassLoader isolated = new ClassLoader(null) {
-            @Override
-            protected Class<?> findClass(String name) throws ClassNotFoundException {
-                if (!name.equals(definerName)) {
-                    throw new ClassNotFoundException(name);
-                }
-                return defineClass(name, definerBytes, 0, definerBytes.length);
-            }
-        };
-        if (modules != null) {
-            modules.openToLoader(inst, "jdk.internal.misc", isolated);
-        }
         @SuppressWarnings("unchecked")
         BiFunction<String, byte[], Class<?>> definer = (BiFunction<String, byte[], Class<?>>)
-                isolated.loadClass(definerName).getConstructor().newInstance();
+                internal(inst, modules, modules == null ? DEFINER_8 : DEFINER_9);
         // a class whose superclass is another helper class needs that one first: retry until none is left
         List<String> left = new ArrayList<>(classes.keySet());
         while (!left.isEmpty()) {

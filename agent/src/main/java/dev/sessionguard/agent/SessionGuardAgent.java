@@ -28,7 +28,13 @@ public final class SessionGuardAgent {
     /** The agent argument with which the CLI's {@code detach} loads the agent into a JVM that has it. */
     static final String DETACH = "command=detach";
 
+    /** Said, alone, by an agent in a JVM that writes a class-data archive (an AOT cache's training or assembly). */
+    static final String ARCHIVE_LINE = "[sessionguard] off in this JVM: it writes a class-data archive (AOT cache training or"
+            + " assembly, -XX:AOTCacheOutput or -XX:AOTMode=record|create), which cannot hold woven classes; a JVM started from"
+            + " the archive with -javaagent runs SessionGuard as usual";
+
     private static void start(String args, Instrumentation inst, boolean attached) {
+        boolean installed = false;
         try {
             if (attached && args != null && args.trim().equals(DETACH)) {
                 synchronized (SessionGuardAgent.class) {
@@ -48,6 +54,12 @@ public final class SessionGuardAgent {
             if ("off".equals(options.mode)) {
                 return;
             }
+            if (BootstrapClasses.writesArchive(inst)) {
+                // an archive cannot hold woven classes, and JDK 24/25 crash writing an AOT cache after a class the
+                // VM knows (java.lang.Thread) was retransformed (docs/weaving.md, "AOT caches and CDS dumps")
+                System.err.println(ARCHIVE_LINE);
+                return;
+            }
             // before any JBoss Modules or OSGi class initialises: they read these once (LoaderDelegation)
             String delegation = attached ? null : LoaderDelegation.arrange();
             synchronized (SessionGuardAgent.class) {
@@ -64,12 +76,20 @@ public final class SessionGuardAgent {
                     return;
                 }
                 System.setProperty(INSTALLED_PROPERTY, Version.get() + " " + options);
+                installed = true;
                 Installer.install(inst, options, attached, delegation == null ? helpers : helpers + "; " + delegation);
             }
         } catch (Throwable t) {
             System.err.println("[sessionguard] could not start (" + t + "); the application runs without it");
         } finally {
-            if (!attached) {
+            try {
+                BootstrapClasses.dropInternals();
+            } catch (Throwable ignored) {
+                // nothing to drop
+            }
+            // not when it stayed off: Installer would load the logging classes, and the helper API's from this jar
+            // (no copy is in the bootstrap loader then), for nothing
+            if (installed && !attached) {
                 try {
                     Installer.premainDone();
                 } catch (Throwable ignored) {

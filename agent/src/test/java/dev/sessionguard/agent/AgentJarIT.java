@@ -33,7 +33,7 @@ class AgentJarIT {
     /** The classes compiled for JDK 9 (agent/src/main/java9, java9-internal), used there only. */
     private static final java.util.Set<String> JDK9_CLASSES = new java.util.TreeSet<>(java.util.Arrays.asList(
             "dev/sessionguard/agent/ModuleReads.class", "dev/sessionguard/agent/ModuleSupport9.class",
-            "dev/sessionguard/agent/BootDefiner9.class"));
+            "dev/sessionguard/agent/BootDefiner9.class", "dev/sessionguard/agent/ArchiveDump9.class"));
 
 
     static final Path JAR = Paths.get("target", "sessionguard-agent.jar").toAbsolutePath();
@@ -335,6 +335,40 @@ class AgentJarIT {
             assertTrue(spunWith.size() <= spunWithout.size() + 3, home + ": " + spunWith.size() + " classes spun with the agent, "
                     + spunWithout.size() + " with a no-op agent: " + spunWith);
         }
+    }
+
+    /**
+     * #14: a JDK 24+ AOT cache (JEP 483/514) trained with the agent on the command line, as a service's start script
+     * has it. The agent stays off in the training run and in the assembly, with one line, and the cache is written;
+     * a JVM started from the cache with the agent runs guarded (H2's rollback after close is swallowed) with the
+     * application's classes from the cache. Before, the training JVM crashed writing the cache (SIGSEGV in
+     * SystemDictionaryShared::serialize_vm_classes, after java.lang.Thread was retransformed for the interrupt shield).
+     */
+    @Test
+    void aotCacheTrainedWithTheAgent(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String jdk25 = System.getProperty("sg.jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Paths.get(jdk25, "bin", "java")), "no JDK 25 at " + jdk25);
+        Path app = dir.resolve("app.jar");
+        jarOfTestClasses(app, new java.util.jar.Manifest(), AotApp.class.getName());
+        Path h2;
+        try (java.util.stream.Stream<Path> libs = Files.list(Paths.get("target", "test-libs"))) {
+            h2 = libs.filter(p -> p.getFileName().toString().startsWith("h2-")).findFirst().get().toAbsolutePath();
+        }
+        String cp = app + File.pathSeparator + h2;
+        Path cache = dir.resolve("app.aot");
+        String errorFile = "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log");
+        Result train = javaOf(jdk25, errorFile, "-XX:AOTCacheOutput=" + cache, "-javaagent:" + JAR, "-cp", cp, AotApp.class.getName());
+        assertEquals(0, train.exit, "the training run ends normally: " + train.out + train.err);
+        assertTrue(Files.isRegularFile(cache), "cache written: " + train.out + train.err);
+        assertEquals(1, train.err.split(java.util.regex.Pattern.quote(SessionGuardAgent.ARCHIVE_LINE), -1).length - 1,
+                "one line, from the training run: " + train.err);
+        assertTrue(train.out.contains("rollback after close: org.h2"), "the training run is not guarded: " + train.out);
+
+        Result run = javaOf(jdk25, errorFile, "-XX:AOTCache=" + cache, "-Xlog:class+load=info", "-javaagent:" + JAR, "-cp", cp, AotApp.class.getName());
+        assertEquals(0, run.exit, run.err);
+        assertTrue(run.out.contains("rollback after close: returned"), "guarded: " + run.err);
+        assertTrue(run.out.contains(AotApp.class.getName() + " source: shared objects file"), "the cache is used: " + run.err);
+        assertFalse(run.err.contains(SessionGuardAgent.ARCHIVE_LINE), run.err);
     }
 
     /** Writes {@code jar} with {@code manifest} and the named classes of this module's target/test-classes. */

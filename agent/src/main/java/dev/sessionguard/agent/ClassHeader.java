@@ -18,6 +18,7 @@ final class ClassHeader {
     private static final byte[] ROLLBACK_NAME = ascii("rollback");
     private static final byte[] CLOSE_NAME = ascii("close");
     private static final byte[] VOID_NO_ARGS = ascii("()V");
+    private static final byte[] CODE_NAME = ascii("Code");
 
     private static final int ACC_STATIC = 0x0008;
     private static final int ACC_NATIVE = 0x0100;
@@ -47,20 +48,11 @@ final class ClassHeader {
             if (b.length < 10 || u4(b, 0) != 0xCAFEBABE) {
                 return null;
             }
-            int count = u2(b, 8);
-            int[] offsets = new int[count];
-            int p = 10;
-            for (int i = 1; i < count; i++) {
-                offsets[i] = p;
-                int size = constantSize(b, p);
-                if (size < 0) {
-                    return null;
-                }
-                if (isWide(b[p])) {
-                    i++; // Long, Double: two slots
-                }
-                p += size;
+            int[] offsets = constants(b);
+            if (offsets == null) {
+                return null;
             }
+            int p = offsets[0];
             int access = u2(b, p);
             boolean isInterface = (access & ACC_INTERFACE) != 0;
             if (candidatesOnly && isInterface) {
@@ -103,6 +95,102 @@ final class ClassHeader {
         } catch (RuntimeException e) {
             return null; // truncated or malformed: not ours to judge, the JVM will
         }
+    }
+
+    /**
+     * The offset of each constant pool entry by its index, and at index 0 the offset of the first byte after the
+     * pool; null for a tag this reader does not know.
+     */
+    private static int[] constants(byte[] b) {
+        int count = u2(b, 8);
+        int[] offsets = new int[count];
+        int p = 10;
+        for (int i = 1; i < count; i++) {
+            offsets[i] = p;
+            int size = constantSize(b, p);
+            if (size < 0) {
+                return null;
+            }
+            if (isWide(b[p])) {
+                i++; // Long, Double: two slots
+            }
+            p += size;
+        }
+        offsets[0] = p;
+        return offsets;
+    }
+
+    /**
+     * A digest of a class's shape: its name, superclass and interfaces, each field's name and descriptor, and each
+     * method's name, descriptor and code length; -1 for a malformed class file. Members count in any order: a class
+     * file the JVM rebuilds from a loaded class for a retransformation (one that had no class file hook when it
+     * loaded: a JDK 24+ AOT cache loads and links classes before premain) has the original's members, attributes and
+     * constant pool but not always in the same order. Weaving changes the shape (a woven method's code is longer).
+     * See docs/weaving.md, "AOT caches and CDS dumps".
+     */
+    static long shape(byte[] b) {
+        try {
+            if (b.length < 10 || u4(b, 0) != 0xCAFEBABE) {
+                return -1;
+            }
+            int[] offsets = constants(b);
+            if (offsets == null) {
+                return -1;
+            }
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            int p = offsets[0] + 2; // access flags: left out
+            for (int i = 0; i < 2; i++, p += 2) { // this class, superclass (0 for java/lang/Object)
+                int index = u2(b, p);
+                utf8(crc, b, index == 0 ? 0 : offsets[u2(b, offsets[index] + 1)]);
+            }
+            int interfaces = u2(b, p);
+            p += 2;
+            for (int i = 0; i < interfaces; i++, p += 2) {
+                utf8(crc, b, offsets[u2(b, offsets[u2(b, p)] + 1)]);
+            }
+            long members = 0;
+            java.util.zip.CRC32 member = new java.util.zip.CRC32();
+            for (int kind = 0; kind < 2; kind++) { // fields, then methods
+                int count = u2(b, p);
+                p += 2;
+                for (int m = 0; m < count; m++) {
+                    member.reset();
+                    member.update(kind);
+                    utf8(member, b, offsets[u2(b, p + 2)]);
+                    utf8(member, b, offsets[u2(b, p + 4)]);
+                    int attributes = u2(b, p + 6);
+                    p += 8;
+                    for (int a = 0; a < attributes; a++) {
+                        if (kind == 1 && utf8Is(b, offsets, u2(b, p), CODE_NAME)) {
+                            member.update(b, p + 10, 4); // code_length, after max_stack and max_locals
+                        }
+                        p += 6 + u4(b, p + 2);
+                    }
+                    members += mix(member.getValue()); // a sum: the same in any order
+                }
+            }
+            return (crc.getValue() ^ members) & Long.MAX_VALUE;
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Spreads a member's CRC over 64 bits before it is summed (the finalizer of SplitMix64). */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Adds the Utf8 entry at offset {@code at} (0: none) and a separator to {@code crc}. */
+    private static void utf8(java.util.zip.CRC32 crc, byte[] b, int at) {
+        if (at != 0) {
+            if ((b[at] & 0xFF) != 1) {
+                throw new IllegalArgumentException("not a Utf8 entry");
+            }
+            crc.update(b, at + 3, u2(b, at + 1));
+        }
+        crc.update(0);
     }
 
     /** The size in bytes of the constant pool entry at {@code p}, or -1 for a tag this reader does not know. */

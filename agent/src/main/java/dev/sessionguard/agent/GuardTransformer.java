@@ -119,6 +119,9 @@ final class GuardTransformer implements ClassFileTransformer {
         try {
             // a library version the build wove: shipped in the jar (Shipped), no Byte Buddy, no disk
             byte[] result = proxy || shieldTarget || !shipped ? null : Shipped.get(key);
+            if (result == null && redefined != null && !proxy && !shieldTarget && shipped) {
+                result = shippedForLoaded(loader, className, name, bytes);
+            }
             if (result != null) {
                 return woven(target, loader, name, shieldTarget, result);
             }
@@ -161,6 +164,31 @@ final class GuardTransformer implements ClassFileTransformer {
             return null;
         } catch (Throwable t) {
             log.warn("left " + name + " uninstrumented: " + t, t);
+            return null;
+        }
+    }
+
+    /**
+     * The shipped woven class for a class retransformed after it loaded, looked up by its own class file (read from
+     * its class loader) when the bytes the JVM gave are not a class file the build wove: the JVM rebuilds a class file
+     * from a class loaded with no class file hook (a JDK 24+ AOT cache loads and links the application's classes
+     * before premain), with the same shape and other bytes. Used only when both have the same shape
+     * ({@link ClassHeader#shape}): code another agent wove in changes the length of the methods it wove, and then
+     * this gives null and Byte Buddy weaves the bytes given, as before (docs/weaving.md, "AOT caches and CDS dumps").
+     */
+    private static byte[] shippedForLoaded(ClassLoader loader, String className, String name, byte[] bytes) {
+        try {
+            byte[] original = loader == null ? null : BootstrapClasses.resource(loader, className + ".class");
+            if (original == null || java.util.Arrays.equals(original, bytes)) {
+                return null;
+            }
+            byte[] woven = Shipped.get(WovenCache.key(name, original));
+            if (woven == null) {
+                return null;
+            }
+            long shape = ClassHeader.shape(original);
+            return shape != -1 && shape == ClassHeader.shape(bytes) ? woven : null;
+        } catch (java.io.IOException e) {
             return null;
         }
     }

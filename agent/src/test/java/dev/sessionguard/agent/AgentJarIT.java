@@ -341,7 +341,7 @@ class AgentJarIT {
      * #14: a JDK 24+ AOT cache (JEP 483/514) trained with the agent on the command line, as a service's start script
      * has it. The agent stays off in the training run and in the assembly, with one line, and the cache is written;
      * a JVM started from the cache with the agent runs guarded (H2's rollback after close is swallowed) with the
-     * application's classes from the cache. Before, the training JVM crashed writing the cache (SIGSEGV in
+     * application's classes from the cache, and without Byte Buddy (the shipped woven class for the H2 version). Before, the training JVM crashed writing the cache (SIGSEGV in
      * SystemDictionaryShared::serialize_vm_classes, after java.lang.Thread was retransformed for the interrupt shield).
      */
     @Test
@@ -368,6 +368,10 @@ class AgentJarIT {
         assertEquals(0, run.exit, run.err);
         assertTrue(run.out.contains("rollback after close: returned"), "guarded: " + run.err);
         assertTrue(run.out.contains(AotApp.class.getName() + " source: shared objects file"), "the cache is used: " + run.err);
+        // the cache loaded and linked H2's JdbcConnection before premain, and the agent retransformed it: with the
+        // woven class the build shipped for this H2 version, found by the class's own class file, not by Byte Buddy
+        assertTrue(run.out.contains("org.h2.jdbc.JdbcConnection source: __VM_RedefineClasses__"), "retransformed");
+        assertFalse(run.out.contains("dev.sessionguard.shaded.bytebuddy.asm.Advice "), "woven by Byte Buddy at run time");
         assertFalse(run.err.contains(SessionGuardAgent.ARCHIVE_LINE), run.err);
     }
 

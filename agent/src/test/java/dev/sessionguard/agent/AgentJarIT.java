@@ -375,6 +375,43 @@ class AgentJarIT {
         assertFalse(run.err.contains(SessionGuardAgent.ARCHIVE_LINE), run.err);
     }
 
+    /**
+     * A class loaded before an attach is retransformed, and the JVM hands the agent a class file it rebuilt from the
+     * loaded class, not the jar's: the agent finds the woven class the build shipped for that version by the class's
+     * own class file (same shape), and Byte Buddy does not weave at run time. Before d8380d2 every such class missed
+     * the shipped lookup and Byte Buddy wove it.
+     */
+    @Test
+    void attachUsesTheShippedWovenClassForAClassLoadedBefore(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path h2;
+        try (java.util.stream.Stream<Path> libs = Files.list(Paths.get("target", "test-libs"))) {
+            h2 = libs.filter(p -> p.getFileName().toString().startsWith("h2-")).findFirst().get().toAbsolutePath();
+        }
+        Path classLog = dir.resolve("class-load.log");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(java.util.Arrays.asList("-Xlog:class+load=info:file=" + classLog, "-cp",
+                Paths.get("target", "test-classes").toAbsolutePath() + File.pathSeparator + h2, AttachH2App.class.getName()));
+        File err = dir.resolve("err.txt").toFile();
+        Process target = new ProcessBuilder(cmd).redirectError(err).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
+            String pid = out.readLine();
+            Result attach = java("-jar", JAR.toString(), "attach", pid);
+            assertEquals(0, attach.exit, attach.err);
+            target.getOutputStream().write('\n');
+            target.getOutputStream().flush();
+            String result = out.readLine();
+            assertTrue(target.waitFor(30, TimeUnit.SECONDS));
+            String log = new String(Files.readAllBytes(classLog), StandardCharsets.UTF_8);
+            assertEquals("rollback after close: returned", result, "guarded after the attach");
+            assertTrue(log.contains("org.h2.jdbc.JdbcConnection source: __VM_RedefineClasses__"), "retransformed");
+            assertFalse(log.contains("dev.sessionguard.shaded.bytebuddy.asm.Advice "), "woven by Byte Buddy at run time");
+        } finally {
+            target.destroyForcibly();
+        }
+    }
+
     /** Writes {@code jar} with {@code manifest} and the named classes of this module's target/test-classes. */
     private static void jarOfTestClasses(Path jar, java.util.jar.Manifest manifest, String... classNames) throws Exception {
         try (java.util.jar.JarOutputStream o = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), manifest)) {

@@ -122,10 +122,11 @@ final class ClassHeader {
 
     /**
      * A digest of a class's shape: its name, superclass and interfaces, each field's name and descriptor, and each
-     * method's name, descriptor and code length; -1 for a malformed class file. Members count in any order: a class
-     * file the JVM rebuilds from a loaded class for a retransformation (one that had no class file hook when it
-     * loaded: a JDK 24+ AOT cache loads and links classes before premain) has the original's members, attributes and
-     * constant pool but not always in the same order. Weaving changes the shape (a woven method's code is longer).
+     * method's name, descriptor and code (its bytecode, which names constants by their index in the constant pool);
+     * -1 for a malformed class file. Members count in any order: a class file the JVM rebuilds from a loaded class for
+     * a retransformation (one that had no class file hook when it loaded: a JDK 24+ AOT cache loads and links classes
+     * before premain) has the original's constant pool and code, but its methods and attributes not always in the
+     * same order. Any change to a method's code changes it: another agent's, a debugger's hot swap.
      * See docs/weaving.md, "AOT caches and CDS dumps".
      */
     static long shape(byte[] b) {
@@ -162,7 +163,7 @@ final class ClassHeader {
                     p += 8;
                     for (int a = 0; a < attributes; a++) {
                         if (kind == 1 && utf8Is(b, offsets, u2(b, p), CODE_NAME)) {
-                            member.update(b, p + 10, 4); // code_length, after max_stack and max_locals
+                            member.update(b, p + 6, 8 + u4(b, p + 10)); // max_stack, max_locals, code_length, code
                         }
                         p += 6 + u4(b, p + 2);
                     }

@@ -173,7 +173,7 @@ final class GuardTransformer implements ClassFileTransformer {
      * its class loader) when the bytes the JVM gave are not a class file the build wove: the JVM rebuilds a class file
      * from a class loaded with no class file hook (a JDK 24+ AOT cache loads and links the application's classes
      * before premain), with the same shape and other bytes. Used only when both have the same shape
-     * ({@link ClassHeader#shape}): code another agent wove in changes the length of the methods it wove, and then
+     * ({@link ClassHeader#shape}): code another agent wove in (or a debugger swapped in) changes it, and then
      * this gives null and Byte Buddy weaves the bytes given, as before (docs/weaving.md, "AOT caches and CDS dumps").
      */
     private static byte[] shippedForLoaded(ClassLoader loader, String className, String name, byte[] bytes) {

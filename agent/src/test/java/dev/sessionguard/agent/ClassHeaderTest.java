@@ -45,6 +45,27 @@ class ClassHeaderTest {
         assertNotEquals(ClassHeader.shape(sample(null, "run", "commit")), ClassHeader.shape(sample("commit", "run", "commit")));
     }
 
+    /** A class whose one method pushes a constant with {@code opcode} and drops it: the same length either way. */
+    private static byte[] pushing(int opcode) {
+        ClassWriter w = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+        w.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC, "x/Sample", null, "java/lang/Object", null);
+        MethodVisitor v = w.visitMethod(Opcodes.ACC_PUBLIC, "commit", "()V", null, null);
+        v.visitCode();
+        v.visitInsn(opcode);
+        v.visitInsn(Opcodes.POP);
+        v.visitInsn(Opcodes.RETURN);
+        v.visitMaxs(0, 0);
+        v.visitEnd();
+        w.visitEnd();
+        return w.toByteArray();
+    }
+
+    @Test
+    void codeOfTheSameLengthChangesIt() {
+        assertEquals(ClassHeader.shape(pushing(Opcodes.ICONST_0)), ClassHeader.shape(pushing(Opcodes.ICONST_0)));
+        assertNotEquals(ClassHeader.shape(pushing(Opcodes.ICONST_0)), ClassHeader.shape(pushing(Opcodes.ICONST_1)));
+    }
+
     @Test
     void anotherMethodChangesIt() {
         assertNotEquals(ClassHeader.shape(sample(null, "run", "commit")), ClassHeader.shape(sample(null, "run", "rollback")));

@@ -472,6 +472,17 @@ final class GuardTransformer implements ClassFileTransformer {
                 loaded.add(c);
             }
         }
+        if (loaded.size() > 1) {
+            // one JVM operation for all of them, not one each: each is a safepoint that walks every loaded class, and a
+            // JDK 25 AOT cache has about 13,000 loaded before premain (README, "JDK 24+ AOT cache")
+            try {
+                inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+                return loaded;
+            } catch (Throwable t) {
+                // the JVM refused one of them, and then retransformed none (JVMTI: all or none): one at a time, so that
+                // the others are
+            }
+        }
         List<Class<?>> done = new ArrayList<>();
         for (Class<?> c : loaded) {
             try {

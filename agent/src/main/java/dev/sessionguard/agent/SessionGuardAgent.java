@@ -55,7 +55,7 @@ public final class SessionGuardAgent {
                 return;
             }
             if (BootstrapClasses.writesArchive(inst)) {
-                // an archive cannot hold woven classes, and JDK 24/25 crash writing an AOT cache after a class the
+                // an archive cannot hold woven classes, and JDK 25.0.3 crashes writing an AOT cache after a class the
                 // VM knows (java.lang.Thread) was retransformed (docs/weaving.md, "AOT caches and CDS dumps")
                 System.err.println(ARCHIVE_LINE);
                 return;

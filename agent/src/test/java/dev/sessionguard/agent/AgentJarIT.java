@@ -350,10 +350,7 @@ class AgentJarIT {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Paths.get(jdk25, "bin", "java")), "no JDK 25 at " + jdk25);
         Path app = dir.resolve("app.jar");
         jarOfTestClasses(app, new java.util.jar.Manifest(), AotApp.class.getName());
-        Path h2;
-        try (java.util.stream.Stream<Path> libs = Files.list(Paths.get("target", "test-libs"))) {
-            h2 = libs.filter(p -> p.getFileName().toString().startsWith("h2-")).findFirst().get().toAbsolutePath();
-        }
+        Path h2 = h2Jar();
         String cp = app + File.pathSeparator + h2;
         Path cache = dir.resolve("app.aot");
         String errorFile = "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log");
@@ -383,10 +380,7 @@ class AgentJarIT {
      */
     @Test
     void attachUsesTheShippedWovenClassForAClassLoadedBefore(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        Path h2;
-        try (java.util.stream.Stream<Path> libs = Files.list(Paths.get("target", "test-libs"))) {
-            h2 = libs.filter(p -> p.getFileName().toString().startsWith("h2-")).findFirst().get().toAbsolutePath();
-        }
+        Path h2 = h2Jar();
         Path classLog = dir.resolve("class-load.log");
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
@@ -409,6 +403,13 @@ class AgentJarIT {
             assertFalse(log.contains("dev.sessionguard.shaded.bytebuddy.asm.Advice "), "woven by Byte Buddy at run time");
         } finally {
             target.destroyForcibly();
+        }
+    }
+
+    /** The H2 jar the build copied to target/test-libs (agent/pom.xml, execution test-libs). */
+    private static Path h2Jar() throws Exception {
+        try (java.util.stream.Stream<Path> libs = Files.list(Paths.get("target", "test-libs"))) {
+            return libs.filter(p -> p.getFileName().toString().startsWith("h2-")).findFirst().get().toAbsolutePath();
         }
     }
 
@@ -465,9 +466,7 @@ class AgentJarIT {
         Path module = dir.resolve("modules/test/app/main");
         Files.createDirectories(module);
         jarOfTestClasses(module.resolve("app.jar"), new java.util.jar.Manifest(), JBossApp.class.getName());
-        try (java.util.stream.Stream<Path> libs = Files.list(Paths.get("target", "test-libs"))) {
-            Files.copy(libs.filter(p -> p.getFileName().toString().startsWith("h2-")).findFirst().get(), module.resolve("h2.jar"));
-        }
+        Files.copy(h2Jar(), module.resolve("h2.jar"));
         Files.write(module.resolve("module.xml"), ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<module xmlns=\"urn:jboss:module:1.9\" name=\"test.app\">\n"
                 + "  <main-class name=\"dev.sessionguard.agent.JBossApp\"/>\n"

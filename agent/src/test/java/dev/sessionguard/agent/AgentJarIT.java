@@ -338,6 +338,20 @@ class AgentJarIT {
     }
 
     /**
+     * #14: a JVM that never loads Hibernate or a JDBC class pays for premain only. The interrupt shield's deadline
+     * thread (a ScheduledThreadPoolExecutor, about 35 classes of java.util.concurrent and a thread) starts when the
+     * shield is armed, after the first library class; premain started it before (3 ms of `java -version` here).
+     */
+    @Test
+    void premainStartsNoDeadlineThread() throws Exception {
+        Result r = java("-javaagent:" + JAR, "-Xlog:class+load=info", "-version");
+        assertEquals(0, r.exit, r.err);
+        assertTrue(r.out.contains("dev.sessionguard.bootstrap.InterruptShield "), "the agent did not start: " + r.err);
+        assertFalse(r.out.contains("java.util.concurrent.ScheduledThreadPoolExecutor "),
+                "premain created the deadline executor in a JVM without a library class");
+    }
+
+    /**
      * #14: a JDK 24+ AOT cache (JEP 483/514) trained with the agent on the command line, as a service's start script
      * has it. The agent stays off in the training run and in the assembly, with one line, and the cache is written;
      * a JVM started from the cache with the agent runs guarded (H2's rollback after close is swallowed) with the

@@ -65,9 +65,8 @@ public final class Guard {
         Config.silentRollbackThrows = newSilentRollbackThrows;
         Config.hiddenCommitThrows = newHiddenCommitThrows;
         EventLog.active = log;
-        if (newMode == MODE_PROTECT && newShield) {
-            InterruptShield.start();
-        }
+        // the deadline thread starts when the shield is armed (shieldArming(false)), on the agent's own thread:
+        // a JVM that never loads a library class has none, and premain does not pay for it
         Config.mode = newMode;
     }
 
@@ -238,7 +237,8 @@ public final class Guard {
 
     /**
      * Called by the agent: true when it begins instrumenting the interrupt methods, false when it is done
-     * (or gave up). Guarded calls that begin meanwhile wait for it, at most shieldMaxMs.
+     * (or gave up; then, in protect mode, the deadline thread starts). Guarded calls that begin meanwhile wait
+     * for it, at most shieldMaxMs.
      */
     public static void shieldArming(boolean arming) {
         InterruptShield.arming(arming);

@@ -186,9 +186,9 @@ final class InterruptShield {
     }
 
     /**
-     * Starts the deadline thread now, from the agent's own thread: a thread started later by the first
-     * interrupter would inherit that thread's inheritable thread-locals and keep them (and a webapp's class
-     * loader) for the life of the JVM.
+     * Starts the deadline thread now, from the agent's own thread (the one that arms the shield, after the first
+     * library class was woven): a thread started later by the first interrupter would inherit that thread's
+     * inheritable thread-locals and keep them (and a webapp's class loader) for the life of the JVM.
      */
     static void start() {
         ScheduledExecutorService d = deadlines();
@@ -229,6 +229,14 @@ final class InterruptShield {
      * (or gave up). Guarded calls that begin meanwhile wait for it, at most shieldMaxMs.
      */
     static void arming(boolean now) {
+        if (!now && Config.shieldOn()) {
+            // before a waiting call goes on: the first interrupt it holds back finds the thread started
+            try {
+                start();
+            } catch (Throwable t) {
+                // no thread now (out of native threads?): the first held-back interrupt makes it, or delivers at once
+            }
+        }
         arming = now;
         if (!now) {
             for (Thread t : ARMING_WAITERS) {

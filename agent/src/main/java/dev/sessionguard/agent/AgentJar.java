@@ -33,6 +33,16 @@ final class AgentJar {
         return e == null ? null : BootstrapClasses.readAll(z.getInputStream(e));
     }
 
+    /** Whether the jar has {@code entry}, without reading it. */
+    static boolean has(String entry) throws IOException {
+        ZipFile z = open();
+        if (z == null) {
+            java.net.URL u = AgentJar.class.getClassLoader() == null ? null : AgentJar.class.getClassLoader().getResource(entry);
+            return u != null;
+        }
+        return z.getEntry(entry) != null;
+    }
+
     /** The names of the entries under {@code prefix} (a jar built without the list of helper classes). */
     static java.util.List<String> names(String prefix) throws IOException {
         ZipFile z = open();

@@ -195,10 +195,12 @@ final class GuardTransformer implements ClassFileTransformer {
 
     /**
      * Whether another class of {@code target}'s library, read from {@code loader}, does not fit its advice: the
-     * reason, or null when they all fit. Checked with the other class's original bytes from its class loader
-     * before this one is woven, and remembered per class loader, so a library is woven whole or not at all even
-     * though its classes load one at a time (docs/weaving.md, "Gating"). A fit is found without Byte Buddy
-     * where it can be: the class shipped woven in the jar, or in the cache (the weaving done here is stored).
+     * reason, or null when they all fit. Checked with the other classes' original bytes from its class loader
+     * when the first class of the library is woven there, and remembered per class loader and library, so a library
+     * is woven whole or not at all even though its classes load one at a time (docs/weaving.md, "Gating"); the
+     * library's next classes take that verdict (each was checked by its own weaving, as the first one was). A fit is
+     * found without Byte Buddy where it can be: the class shipped woven in the jar, or in the cache (the weaving done
+     * here is stored).
      */
     private String companionRefused(Target target, ClassLoader loader, String name) {
         Map<String, String> verdicts;
@@ -208,7 +210,7 @@ final class GuardTransformer implements ClassFileTransformer {
                 verdicts = new HashMap<>();
                 companionVerdicts.put(loader, verdicts);
             }
-            String known = verdicts.get(name);
+            String known = verdicts.get(target.library());
             if (known != null) {
                 return known.isEmpty() ? null : known;
             }
@@ -222,7 +224,12 @@ final class GuardTransformer implements ClassFileTransformer {
             }
             for (String companion : other.typeNames()) {
                 String part = other.part() != null ? other.part() : companion;
-                parts.computeIfAbsent(part, k -> new java.util.ArrayList<>()).add(companion);
+                java.util.List<String> classes = parts.get(part); // no lambda: each costs a class spun at run time
+                if (classes == null) {
+                    classes = new java.util.ArrayList<>();
+                    parts.put(part, classes);
+                }
+                classes.add(companion);
             }
         }
         String verdict = "";
@@ -248,7 +255,7 @@ final class GuardTransformer implements ClassFileTransformer {
             }
         }
         synchronized (companionVerdicts) {
-            verdicts.put(name, verdict);
+            verdicts.put(target.library(), verdict);
         }
         return verdict.isEmpty() ? null : verdict;
     }
@@ -272,7 +279,7 @@ final class GuardTransformer implements ClassFileTransformer {
             return MISSING;
         }
         String key = WovenCache.key(className, bytes);
-        if (shipped && Shipped.get(key) != null) {
+        if (shipped && Shipped.has(key)) {
             return null;
         }
         WovenCache cache = cache();
@@ -300,7 +307,7 @@ final class GuardTransformer implements ClassFileTransformer {
     /** Woven while a companion was checked, with no cache to keep it: by key, until the class loads. */
     private final Map<String, byte[]> checkedWoven = new ConcurrentHashMap<>();
 
-    /** Per class loader (weakly), per class of a library: "" when its companions fit, else why not. */
+    /** Per class loader (weakly), per library: "" when its classes fit, else why not. */
     private final Map<ClassLoader, Map<String, String>> companionVerdicts = new java.util.WeakHashMap<>();
     private final Map<String, String> bootVerdicts = new HashMap<>();
 
@@ -394,16 +401,19 @@ final class GuardTransformer implements ClassFileTransformer {
             // guarded calls that begin before Thread.interrupt() is instrumented wait for it (bounded)
             dev.sessionguard.bootstrap.Guard.shieldArming(true);
         }
-        Thread t = new Thread(() -> {
-            if (shield) {
-                try {
-                    retransformLoaded(true);
-                } finally {
-                    dev.sessionguard.bootstrap.Guard.shieldArming(false);
+        Thread t = new Thread(new Runnable() { // not a lambda: each costs a class spun at run time
+            @Override
+            public void run() {
+                if (shield) {
+                    try {
+                        retransformLoaded(true);
+                    } finally {
+                        dev.sessionguard.bootstrap.Guard.shieldArming(false);
+                    }
                 }
-            }
-            if (after != null) {
-                after.run();
+                if (after != null) {
+                    after.run();
+                }
             }
         }, "sessionguard-init");
         t.setDaemon(true);
@@ -454,7 +464,9 @@ final class GuardTransformer implements ClassFileTransformer {
         List<Class<?>> loaded = new ArrayList<>();
         Class<?> connection = null;
         Class<?>[] all = inst.getAllLoadedClasses();
-        if (connections != null) {
+        // the shield's pass (Thread, VirtualThread) looks at names only, not at every class's supertypes
+        boolean jdbc = which.test("jdbc");
+        if (connections != null && jdbc) {
             // java.sql.Connection as it is loaded, if it is: while it is not, no class implementing it can be
             // (loading it here would cost a premain a few classes of the java.sql module for nothing)
             for (Class<?> c : all) {
@@ -467,7 +479,7 @@ final class GuardTransformer implements ClassFileTransformer {
         for (Class<?> c : all) {
             Target t = byInternalName.get(c.getName().replace('.', '/'));
             // a Connection found by its class file belongs to the jdbc group
-            String group = t != null ? t.group() : ConnectionMatcher.isLoadedCandidate(c, connection) ? "jdbc" : null;
+            String group = t != null ? t.group() : jdbc && ConnectionMatcher.isLoadedCandidate(c, connection) ? "jdbc" : null;
             if (group != null && which.test(group) && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }

@@ -15,6 +15,18 @@ final class Shipped {
     private Shipped() {
     }
 
+    /** Whether a woven class is shipped for {@code key} (its entry is not read). */
+    static boolean has(String key) {
+        if (key == null) {
+            return false;
+        }
+        try {
+            return AgentJar.has(DIR + key);
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     /** The shipped woven bytes for {@code key}, or null. */
     static byte[] get(String key) {
         if (key == null) {

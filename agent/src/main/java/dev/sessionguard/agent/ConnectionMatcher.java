@@ -2,6 +2,8 @@ package dev.sessionguard.agent;
 
 import dev.sessionguard.instrumentation.Target;
 import dev.sessionguard.instrumentation.jdbc.ConnectionInstrumentation;
+import java.io.File;
+import java.security.ProtectionDomain;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -10,7 +12,8 @@ import java.util.function.Function;
  * classes generated at run time (java.lang.reflect.Proxy connections). For each loaded class it reads
  * the class file's own header ({@link ClassHeader}); only a class that declares commit(), rollback() or
  * close() with a body is a candidate, and only for a candidate are its supertypes looked up, from their
- * class files through the class's own loader, and remembered by name. No Byte Buddy, no TypePool, no
+ * class files (in the candidate's own jar or directory when they are there, else through the class's own loader:
+ * {@link CodeSourceFiles}), and remembered by name. No Byte Buddy, no TypePool, no
  * class loaded. See docs/weaving.md, "Finding the classes to weave".
  */
 final class ConnectionMatcher {
@@ -31,8 +34,11 @@ final class ConnectionMatcher {
         }
     }
 
-    /** The target for {@code className}, or null when it is not a Connection implementation with a guarded method. */
-    Target match(final ClassLoader loader, String className, byte[] bytes) {
+    /**
+     * The target for {@code className}, or null when it is not a Connection implementation with a guarded method.
+     * {@code pd}: the class's protection domain, whose jar or directory is read first for its supertypes.
+     */
+    Target match(final ClassLoader loader, ProtectionDomain pd, String className, byte[] bytes) {
         if (skipped(className)) {
             return null;
         }
@@ -40,10 +46,12 @@ final class ConnectionMatcher {
         if (h == null) {
             return null;
         }
+        final File home = CodeSourceFiles.home(pd);
+        final boolean system = loader != null && loader == ClassLoader.getSystemClassLoader();
         return match(className, h, new Function<String, byte[]>() {
             @Override
             public byte[] apply(String name) {
-                return classFile(loader, name);
+                return classFile(loader, home, system, name);
             }
         });
     }
@@ -104,7 +112,12 @@ final class ConnectionMatcher {
         isConnection.put(name, value);
     }
 
-    private static byte[] classFile(ClassLoader loader, String name) {
+    /** A supertype's class file: from the candidate's own jar or directory when it is there, else from its class loader. */
+    private static byte[] classFile(ClassLoader loader, File home, boolean system, String name) {
+        byte[] bytes = home == null ? null : CodeSourceFiles.read(home, name + ".class", system);
+        if (bytes != null) {
+            return bytes;
+        }
         try {
             return BootstrapClasses.resource(loader, name + ".class");
         } catch (Throwable t) {

@@ -98,7 +98,7 @@ final class GuardTransformer implements ClassFileTransformer {
         Target target = byInternalName.get(className);
         if (target == null) {
             // any other java.sql.Connection: a look at the class file's own header, supertypes only for candidates
-            target = connections == null ? null : connections.match(loader, className, bytes);
+            target = connections == null ? null : connections.match(loader, pd, className, bytes);
             if (target == null) {
                 return null;
             }

@@ -103,7 +103,15 @@ final class PrivateDir {
     private static volatile String me;
 
     static String safe(String s) {
-        return s.replaceAll("[^A-Za-z0-9._-]", "_");
+        // [^A-Za-z0-9._-] to _, without a regex: this runs when the first library class loads
+        char[] c = s.toCharArray();
+        for (int i = 0; i < c.length; i++) {
+            char x = c[i];
+            if (!((x >= 'A' && x <= 'Z') || (x >= 'a' && x <= 'z') || (x >= '0' && x <= '9') || x == '.' || x == '_' || x == '-')) {
+                c[i] = '_';
+            }
+        }
+        return new String(c);
     }
 
     /** The agent build: the jar's version, size and time, so that a rebuilt agent never reuses older files. */

@@ -1,9 +1,10 @@
 package dev.sessionguard.agent;
 
 import java.io.File;
+import java.io.FileInputStream;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.zip.CRC32;
 
 /**
@@ -130,7 +131,7 @@ final class WovenCache {
             if (!f.isFile()) {
                 return null;
             }
-            byte[] all = Files.readAllBytes(f.toPath());
+            byte[] all = readFile(f);
             if (all.length < 8) {
                 return null;
             }
@@ -154,6 +155,32 @@ final class WovenCache {
             throw u;
         } catch (Throwable t) {
             return null;
+        }
+    }
+
+    /**
+     * The file's bytes through java.io (FileInputStream, loaded by every JVM) rather than NIO's Files.readAllBytes,
+     * whose channel classes cost a start about 5 ms on the first cached class.
+     */
+    private static byte[] readFile(File f) throws IOException {
+        try (FileInputStream in = new FileInputStream(f)) {
+            long size = f.length();
+            if (size <= 0 || size > Integer.MAX_VALUE - 8) {
+                return BootstrapClasses.readAll(in);
+            }
+            byte[] all = new byte[(int) size];
+            int n = 0;
+            while (n < all.length) {
+                int r = in.read(all, n, all.length - n);
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+            }
+            if (n < all.length || in.read() >= 0) {
+                return BootstrapClasses.readAll(new FileInputStream(f)); // changed while read: read it as it is now
+            }
+            return all;
         }
     }
 

@@ -91,18 +91,18 @@ final class CodeSourceFiles {
                         z = raced;
                     }
                 }
-                return read(home, z, entry);
+                return read(z, entry);
             }
             try (ZipFile z = new ZipFile(home)) {
-                return read(home, z, entry);
+                return read(z, entry);
             }
         } catch (IOException | RuntimeException e) {
             return null;
         }
     }
 
-    private static byte[] read(File home, ZipFile z, String entry) throws IOException {
-        if (FEATURE >= 9 && multiRelease(home, z)) {
+    private static byte[] read(ZipFile z, String entry) throws IOException {
+        if (FEATURE >= 9 && multiRelease(z)) {
             for (int v = 9; v <= FEATURE; v++) {
                 if (z.getEntry("META-INF/versions/" + v + "/" + entry) != null) {
                     return null; // a multi-release jar serves its version for this JDK: the class loader knows which
@@ -117,8 +117,8 @@ final class CodeSourceFiles {
     private static final java.util.concurrent.ConcurrentHashMap<String, Boolean> MULTI_RELEASE =
             new java.util.concurrent.ConcurrentHashMap<String, Boolean>();
 
-    private static boolean multiRelease(File jar, ZipFile z) throws IOException {
-        String key = jar.getPath();
+    private static boolean multiRelease(ZipFile z) throws IOException {
+        String key = z.getName();
         Boolean known = MULTI_RELEASE.get(key);
         if (known == null) {
             ZipEntry m = z.getEntry("META-INF/MANIFEST.MF");

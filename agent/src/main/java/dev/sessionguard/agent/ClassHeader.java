@@ -101,7 +101,7 @@ final class ClassHeader {
      * The offset of each constant pool entry by its index, and at index 0 the offset of the first byte after the
      * pool; null for a tag this reader does not know.
      */
-    private static int[] constants(byte[] b) {
+    static int[] constants(byte[] b) {
         int count = u2(b, 8);
         int[] offsets = new int[count];
         int p = 10;
@@ -217,7 +217,7 @@ final class ClassHeader {
         return tag == 5 || tag == 6;
     }
 
-    private static int skipMembers(byte[] b, int p) {
+    static int skipMembers(byte[] b, int p) {
         int n = u2(b, p);
         p += 2;
         for (int i = 0; i < n; i++) {
@@ -226,7 +226,7 @@ final class ClassHeader {
         return p;
     }
 
-    private static int skipAttributes(byte[] b, int p) {
+    static int skipAttributes(byte[] b, int p) {
         int n = u2(b, p);
         p += 2;
         for (int i = 0; i < n; i++) {
@@ -240,7 +240,7 @@ final class ClassHeader {
         return new String(b, utf8 + 3, u2(b, utf8 + 1), StandardCharsets.UTF_8);
     }
 
-    private static boolean utf8Is(byte[] b, int[] offsets, int index, byte[] expected) {
+    static boolean utf8Is(byte[] b, int[] offsets, int index, byte[] expected) {
         int at = offsets[index];
         if ((b[at] & 0xFF) != 1 || u2(b, at + 1) != expected.length) {
             return false;
@@ -257,7 +257,7 @@ final class ClassHeader {
         return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
     }
 
-    private static int u4(byte[] b, int p) {
+    static int u4(byte[] b, int p) {
         return (u2(b, p) << 16) | u2(b, p + 2);
     }
 

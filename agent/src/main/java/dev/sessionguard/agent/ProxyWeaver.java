@@ -1,116 +1,217 @@
 package dev.sessionguard.agent;
 
-import java.util.HashMap;
-import java.util.Map;
-import net.bytebuddy.jar.asm.ClassReader;
-import net.bytebuddy.jar.asm.ClassVisitor;
-import net.bytebuddy.jar.asm.ClassWriter;
-import net.bytebuddy.jar.asm.Label;
-import net.bytebuddy.jar.asm.MethodVisitor;
-import net.bytebuddy.jar.asm.Opcodes;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Weaves java.lang.reflect.Proxy connections (Hikari's closed-connection proxy, Tomcat JDBC pool's
- * connections, Spring's proxies) with the ASM inside Byte Buddy, without Byte Buddy: a proxy class is made
- * at run time, so it is never shipped woven and, on a cold start, would load Byte Buddy's 800 classes. The
- * JDK's ProxyGenerator gives every method the same body, {@code h.invoke(this, mN, args)} with the declared
- * exceptions passed through and anything else wrapped in UndeclaredThrowableException; commit(), rollback()
- * and close() get that body again inside what GuardedCallAdvice does:
+ * connections, Spring's proxies) straight in the class file, without Byte Buddy and without ASM: a proxy class is
+ * made at run time, so it is never shipped woven, its method order (and with it its cache key) changes between
+ * JVMs, and loading ASM for it cost a start about 12 ms. The JDK's ProxyGenerator (JDK 8 to 25) gives every
+ * method without arguments the same 16 bytes, {@code aload_0; getfield Proxy.h; aload_0; getstatic mN;
+ * aconst_null; invokeinterface InvocationHandler.invoke; pop; return}, then {@code athrow} as the handler of
+ * the exceptions it passes on (Error, RuntimeException, the declared ones) and a handler that wraps anything
+ * else in UndeclaredThrowableException. commit(), rollback() and close() get that call again inside what
+ * GuardedCallAdvice does:
  *
  * <pre>
  *   CallState state; try { state = Guard.enter(); } catch (Throwable t) { state = null; }
  *   Throwable thrown = null;
- *   try { h.invoke(this, mN, null); } catch (Throwable t) { thrown = t (wrapped unless RuntimeException, Error, SQLException); }
+ *   try { h.invoke(this, mN, null); } catch (Throwable t) { thrown = t, wrapped unless one the generator passes on; }
  *   try { thrown = Guard.exit(state, Guard.COMMIT (ROLLBACK, CLOSE), this, "Class#method", thrown); } catch (Throwable t) { }
  *   if (thrown != null) throw thrown;
  * </pre>
  *
- * A method whose body is not the generator's (another JDK, another proxy maker) is left to Byte Buddy.
- * Only method bodies change: valid for retransformation. See docs/weaving.md.
+ * Only the three methods' Code attributes change; the constants they need are appended to the constant pool, so
+ * every other byte of the class file, and every index in it, stays as it was: valid for retransformation. A
+ * method whose body is not exactly the generator's (another JDK, another proxy maker) makes this give null, and
+ * Byte Buddy weaves the class. See docs/weaving.md, "Finding the classes to weave".
  */
 final class ProxyWeaver {
 
     private static final String GUARD = "dev/sessionguard/bootstrap/Guard";
-    private static final String METHOD = "Ljava/lang/reflect/Method;";
+    private static final String STATE = "dev/sessionguard/bootstrap/CallState";
+    private static final String THROWABLE = "java/lang/Throwable";
+    private static final String WRAPPER = "java/lang/reflect/UndeclaredThrowableException";
+
+    private static final byte[] VOID_NO_ARGS = ascii("()V");
+    private static final byte[] CODE = ascii("Code");
+    private static final byte[] PROXY = ascii("java/lang/reflect/Proxy");
+    private static final byte[] HANDLER_FIELD = ascii("h");
+    private static final byte[] HANDLER = ascii("java/lang/reflect/InvocationHandler");
+    private static final byte[] INVOKE = ascii("invoke");
+    private static final byte[] METHOD = ascii("Ljava/lang/reflect/Method;");
+
+    private static final int ACC_STATIC = 0x0008;
+
+    private static final int ALOAD_0 = 0x2A;
+    private static final int ALOAD_1 = 0x2B;
+    private static final int ALOAD_2 = 0x2C;
+    private static final int ASTORE_1 = 0x4C;
+    private static final int ASTORE_2 = 0x4D;
+    private static final int ACONST_NULL = 0x01;
+    private static final int BIPUSH = 0x10;
+    private static final int LDC_W = 0x13;
+    private static final int POP = 0x57;
+    private static final int DUP = 0x59;
+    private static final int IFNE = 0x9A;
+    private static final int GOTO = 0xA7;
+    private static final int RETURN = 0xB1;
+    private static final int GETSTATIC = 0xB2;
+    private static final int GETFIELD = 0xB4;
+    private static final int INVOKESPECIAL = 0xB7;
+    private static final int INVOKESTATIC = 0xB8;
+    private static final int INVOKEINTERFACE = 0xB9;
+    private static final int NEW = 0xBB;
+    private static final int ATHROW = 0xBF;
+    private static final int INSTANCEOF = 0xC1;
+    private static final int IFNULL = 0xC6;
 
     private ProxyWeaver() {
     }
 
-    /** The woven class file, or null when a method to weave is not the generator's (then Byte Buddy weaves). */
-    static byte[] weave(final String internalName, byte[] bytes, String[] methods) {
-        final Map<String, String> methodField = new HashMap<>();
-        for (String m : methods) {
-            methodField.put(m, null);
+    /**
+     * The woven class file, or null when one of {@code methods} (no arguments, returning void) is missing or its
+     * body is not the generator's, or the class file cannot be read.
+     */
+    static byte[] weave(String internalName, byte[] b, String[] methods) {
+        try {
+            return weaveOrNull(internalName, b, methods);
+        } catch (RuntimeException e) {
+            return null; // malformed or not a generator's proxy: Byte Buddy, or the JVM, will judge it
         }
-        ClassReader reader = new ClassReader(bytes);
-        // first pass: the Method field each guarded method hands to h.invoke
-        reader.accept(new ClassVisitor(Opcodes.ASM9) {
-            @Override
-            public MethodVisitor visitMethod(int access, final String name, String descriptor, String signature, String[] exceptions) {
-                if (!methodField.containsKey(name) || !descriptor.equals("()V") || (access & Opcodes.ACC_STATIC) != 0) {
-                    return null;
+    }
+
+    private static byte[] weaveOrNull(String internalName, byte[] b, String[] methods) {
+        int[] cp = ClassHeader.constants(b);
+        if (cp == null) {
+            return null;
+        }
+        int major = ClassHeader.u2(b, 6);
+        int thisClass = ClassHeader.u2(b, cp[0] + 2);
+        byte[] self = internalName.getBytes(StandardCharsets.UTF_8);
+        if (!ClassHeader.utf8Is(b, cp, ClassHeader.u2(b, cp[thisClass] + 1), self)) {
+            return null;
+        }
+        byte[][] names = new byte[methods.length][];
+        for (int i = 0; i < methods.length; i++) {
+            names[i] = ascii(methods[i]);
+        }
+        // the class's methods: which are ours, and where their Code attribute is
+        int p = cp[0] + 6;
+        p = ClassHeader.skipMembers(b, p + 2 + 2 * ClassHeader.u2(b, p)); // interfaces, fields
+        int methodsAt = p;
+        int count = ClassHeader.u2(b, p);
+        p += 2;
+        int[] codeAt = new int[methods.length]; // offset of the method's Code attribute
+        int[] which = new int[count]; // per method of the class: 1 + the index into methods, or 0
+        for (int m = 0; m < count; m++) {
+            int access = ClassHeader.u2(b, p);
+            int name = ClassHeader.u2(b, p + 2);
+            if ((access & ACC_STATIC) == 0 && ClassHeader.utf8Is(b, cp, ClassHeader.u2(b, p + 4), VOID_NO_ARGS)) {
+                for (int i = 0; i < names.length; i++) {
+                    if (codeAt[i] == 0 && ClassHeader.utf8Is(b, cp, name, names[i])) {
+                        codeAt[i] = code(b, cp, p);
+                        which[m] = i + 1;
+                    }
                 }
-                return new MethodVisitor(Opcodes.ASM9) {
-                    private String field;
-                    private int fields;
-                    private boolean handler;
-                    private boolean invoke;
-
-                    @Override
-                    public void visitFieldInsn(int opcode, String owner, String fieldName, String fieldDescriptor) {
-                        if (opcode == Opcodes.GETSTATIC && owner.equals(internalName) && fieldDescriptor.equals(METHOD)) {
-                            field = fieldName;
-                            fields++;
-                        } else if (opcode == Opcodes.GETFIELD && owner.equals("java/lang/reflect/Proxy") && fieldName.equals("h")) {
-                            handler = true;
-                        }
-                    }
-
-                    @Override
-                    public void visitMethodInsn(int opcode, String owner, String method, String methodDescriptor, boolean isInterface) {
-                        if (opcode == Opcodes.INVOKEINTERFACE && owner.equals("java/lang/reflect/InvocationHandler") && method.equals("invoke")) {
-                            invoke = true;
-                        }
-                    }
-
-                    @Override
-                    public void visitEnd() {
-                        if (fields == 1 && handler && invoke) {
-                            methodField.put(name, field);
-                        }
-                    }
-                };
             }
-        }, ClassReader.SKIP_FRAMES);
-        for (String f : methodField.values()) {
-            if (f == null) {
+            p = ClassHeader.skipAttributes(b, p + 6);
+        }
+        for (int i = 0; i < methods.length; i++) {
+            if (codeAt[i] == 0 || !generators(b, cp, codeAt[i], self)) {
                 return null;
             }
         }
-        final String dotted = internalName.replace('/', '.');
-        ClassWriter writer = new ClassWriter(reader, 0);
-        reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
-            @Override
-            public MethodVisitor visitMethod(int access, final String name, String descriptor, String signature, String[] exceptions) {
-                final MethodVisitor target = super.visitMethod(access, name, descriptor, signature, exceptions);
-                if (!methodField.containsKey(name) || !descriptor.equals("()V") || (access & Opcodes.ACC_STATIC) != 0) {
-                    return target;
-                }
-                // the original body is dropped; the new one is written when the method ends
-                return new MethodVisitor(Opcodes.ASM9) {
-                    @Override
-                    public void visitEnd() {
-                        // (not "mv": inside a MethodVisitor that names its own, null, delegate)
-                        body(target, internalName, methodField.get(name), dotted + "#" + name, operation(name));
-                        target.visitEnd();
-                    }
-                };
+
+        // the constants the new bodies use, appended to the pool
+        Pool pool = new Pool(ClassHeader.u2(b, 8));
+        int guard = pool.classRef(GUARD);
+        int enter = pool.methodRef(guard, "enter", "()L" + STATE + ";");
+        int exit = pool.methodRef(guard, "exit", "(L" + STATE + ";ILjava/lang/Object;Ljava/lang/String;Ljava/lang/Throwable;)Ljava/lang/Throwable;");
+        int state = pool.classRef(STATE);
+        int throwable = pool.classRef(THROWABLE);
+        int wrapper = pool.classRef(WRAPPER);
+        int wrap = pool.methodRef(wrapper, "<init>", "(Ljava/lang/Throwable;)V");
+        int frames = major >= 50 ? pool.utf8("StackMapTable") : 0; // class files before 50 have no stack map
+        byte[][] codes = new byte[methods.length][];
+        String dotted = internalName.replace('/', '.');
+        for (int i = 0; i < methods.length; i++) {
+            int site = pool.string(dotted + "#" + methods[i]);
+            codes[i] = body(b, codeAt[i], operation(methods[i]), thisClass, enter, exit, state, throwable, wrapper, wrap, site, frames);
+        }
+        if (pool.next > 0xFFFF) {
+            return null;
+        }
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream(b.length + pool.bytes.size() + 600);
+        out.write(b, 0, 8);
+        u2(out, pool.next);
+        out.write(b, 10, cp[0] - 10);
+        out.write(pool.bytes.toByteArray(), 0, pool.bytes.size());
+        out.write(b, cp[0], methodsAt + 2 - cp[0]); // access flags to the method count
+        p = methodsAt + 2;
+        for (int m = 0; m < count; m++) {
+            int end = ClassHeader.skipAttributes(b, p + 6);
+            if (which[m] == 0) {
+                out.write(b, p, end - p);
+            } else {
+                int at = codeAt[which[m] - 1];
+                int codeEnd = at + 6 + ClassHeader.u4(b, at + 2);
+                out.write(b, p, at - p); // access, name, descriptor, attribute count, attributes before Code
+                byte[] code = codes[which[m] - 1];
+                out.write(b, at, 2); // the Code attribute's name
+                u4(out, code.length);
+                out.write(code, 0, code.length);
+                out.write(b, codeEnd, end - codeEnd); // attributes after Code (Exceptions, ...)
             }
-        }, 0);
-        return writer.toByteArray();
+            p = end;
+        }
+        out.write(b, p, b.length - p); // the class's attributes
+        return out.toByteArray();
     }
 
-    private static final String STATE = "dev/sessionguard/bootstrap/CallState";
+    /** The offset of the Code attribute of the method at {@code p}, or 0. */
+    private static int code(byte[] b, int[] cp, int p) {
+        int attributes = ClassHeader.u2(b, p + 6);
+        p += 8;
+        for (int a = 0; a < attributes; a++) {
+            if (ClassHeader.utf8Is(b, cp, ClassHeader.u2(b, p), CODE)) {
+                return p;
+            }
+            p += 6 + ClassHeader.u4(b, p + 2);
+        }
+        return 0;
+    }
+
+    /** Whether the Code attribute at {@code at} starts with the generator's 16 bytes and their athrow handler. */
+    private static boolean generators(byte[] b, int[] cp, int at, byte[] self) {
+        int length = ClassHeader.u4(b, at + 10);
+        int c = at + 14;
+        return length >= 17
+                && (b[c] & 0xFF) == ALOAD_0
+                && (b[c + 1] & 0xFF) == GETFIELD && refIs(b, cp, ClassHeader.u2(b, c + 2), 9, PROXY, HANDLER_FIELD, null)
+                && (b[c + 4] & 0xFF) == ALOAD_0
+                && (b[c + 5] & 0xFF) == GETSTATIC && refIs(b, cp, ClassHeader.u2(b, c + 6), 9, self, null, METHOD)
+                && (b[c + 8] & 0xFF) == ACONST_NULL
+                && (b[c + 9] & 0xFF) == INVOKEINTERFACE && refIs(b, cp, ClassHeader.u2(b, c + 10), 11, HANDLER, INVOKE, null)
+                && (b[c + 12] & 0xFF) == 4 && b[c + 13] == 0
+                && (b[c + 14] & 0xFF) == POP
+                && (b[c + 15] & 0xFF) == RETURN
+                && (b[c + 16] & 0xFF) == ATHROW;
+    }
+
+    /** Whether constant {@code index} is a Fieldref (9) or InterfaceMethodref (11) of that class, name and type. */
+    private static boolean refIs(byte[] b, int[] cp, int index, int tag, byte[] owner, byte[] name, byte[] descriptor) {
+        int at = cp[index];
+        if ((b[at] & 0xFF) != tag) {
+            return false;
+        }
+        int nameAndType = cp[ClassHeader.u2(b, at + 3)];
+        return ClassHeader.utf8Is(b, cp, ClassHeader.u2(b, cp[ClassHeader.u2(b, at + 1)] + 1), owner)
+                && (name == null || ClassHeader.utf8Is(b, cp, ClassHeader.u2(b, nameAndType + 1), name))
+                && (descriptor == null || ClassHeader.utf8Is(b, cp, ClassHeader.u2(b, nameAndType + 3), descriptor));
+    }
 
     /** Guard's constant for the method (as GuardedCallAdvice's classes pass it). */
     private static int operation(String method) {
@@ -118,96 +219,193 @@ final class ProxyWeaver {
                 : "rollback".equals(method) ? dev.sessionguard.bootstrap.Guard.ROLLBACK : dev.sessionguard.bootstrap.Guard.CLOSE;
     }
 
-    private static void body(MethodVisitor mv, String owner, String methodField, String site, int op) {
-        Object[] self = {owner};
-        Object[] withFlags = {owner, STATE};
-        Object[] all = {owner, STATE, "java/lang/Throwable"};
-        Object[] throwable = {"java/lang/Throwable"};
-        Object[] none = {};
-        Label e0 = new Label();
-        Label e1 = new Label();
-        Label eh = new Label();
-        Label body = new Label();
-        Label t0 = new Label();
-        Label t1 = new Label();
-        Label th = new Label();
-        Label exit = new Label();
-        Label x0 = new Label();
-        Label x1 = new Label();
-        Label xh = new Label();
-        Label end = new Label();
-        Label ret = new Label();
-        mv.visitCode();
-        mv.visitTryCatchBlock(e0, e1, eh, "java/lang/Throwable");
-        mv.visitTryCatchBlock(t0, t1, th, "java/lang/Throwable");
-        mv.visitTryCatchBlock(x0, x1, xh, "java/lang/Throwable");
-        // CallState state = Guard.enter(), null if it throws
-        mv.visitLabel(e0);
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "enter", "()L" + STATE + ";", false);
-        mv.visitVarInsn(Opcodes.ASTORE, 1);
-        mv.visitLabel(e1);
-        mv.visitJumpInsn(Opcodes.GOTO, body);
-        mv.visitLabel(eh);
-        mv.visitFrame(Opcodes.F_FULL, 1, self, 1, throwable);
-        mv.visitInsn(Opcodes.POP);
-        mv.visitInsn(Opcodes.ACONST_NULL);
-        mv.visitVarInsn(Opcodes.ASTORE, 1);
-        // the generator's call
-        mv.visitLabel(body);
-        mv.visitFrame(Opcodes.F_FULL, 2, withFlags, 0, none);
-        mv.visitInsn(Opcodes.ACONST_NULL);
-        mv.visitVarInsn(Opcodes.ASTORE, 2);
-        mv.visitLabel(t0);
-        mv.visitVarInsn(Opcodes.ALOAD, 0);
-        mv.visitFieldInsn(Opcodes.GETFIELD, "java/lang/reflect/Proxy", "h", "Ljava/lang/reflect/InvocationHandler;");
-        mv.visitVarInsn(Opcodes.ALOAD, 0);
-        mv.visitFieldInsn(Opcodes.GETSTATIC, owner, methodField, METHOD);
-        mv.visitInsn(Opcodes.ACONST_NULL);
-        mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/lang/reflect/InvocationHandler", "invoke",
-                "(Ljava/lang/Object;Ljava/lang/reflect/Method;[Ljava/lang/Object;)Ljava/lang/Object;", true);
-        mv.visitInsn(Opcodes.POP);
-        mv.visitLabel(t1);
-        mv.visitJumpInsn(Opcodes.GOTO, exit);
-        // what it threw, as the generator passes it on: declared or unchecked as is, else wrapped
-        mv.visitLabel(th);
-        mv.visitFrame(Opcodes.F_FULL, 3, all, 1, throwable);
-        mv.visitVarInsn(Opcodes.ASTORE, 2);
-        for (String passed : new String[] {"java/lang/RuntimeException", "java/lang/Error", "java/sql/SQLException"}) {
-            mv.visitVarInsn(Opcodes.ALOAD, 2);
-            mv.visitTypeInsn(Opcodes.INSTANCEOF, passed);
-            mv.visitJumpInsn(Opcodes.IFNE, exit);
+    /**
+     * The new Code attribute's content (after its name and length), for the generator's method whose Code attribute
+     * is at {@code at}: its getfield, getstatic and invokeinterface constants are used again, and the exceptions it
+     * passes on are those its exception table sends to the athrow at offset 16, in the same order.
+     */
+    private static byte[] body(byte[] b, int at, int op, int thisClass, int enter, int exit, int state, int throwable,
+                               int wrapper, int wrap, int site, int frames) {
+        int c = at + 14;
+        int handler = ClassHeader.u2(b, c + 2);
+        int field = ClassHeader.u2(b, c + 6);
+        int invoke = ClassHeader.u2(b, c + 10);
+        int table = c + ClassHeader.u4(b, at + 10);
+        int entries = ClassHeader.u2(b, table);
+        int[] passed = new int[entries];
+        int passes = 0;
+        for (int e = 0; e < entries; e++) {
+            int entry = table + 2 + 8 * e;
+            int type = ClassHeader.u2(b, entry + 6);
+            if (ClassHeader.u2(b, entry) == 0 && ClassHeader.u2(b, entry + 2) == 16 && ClassHeader.u2(b, entry + 4) == 16
+                    && type != 0) {
+                passed[passes++] = type;
+            }
         }
-        mv.visitTypeInsn(Opcodes.NEW, "java/lang/reflect/UndeclaredThrowableException");
-        mv.visitInsn(Opcodes.DUP);
-        mv.visitVarInsn(Opcodes.ALOAD, 2);
-        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/reflect/UndeclaredThrowableException", "<init>", "(Ljava/lang/Throwable;)V", false);
-        mv.visitVarInsn(Opcodes.ASTORE, 2);
-        // thrown = Guard.exit(state, OP, this, site, thrown); kept as it was if that throws
-        mv.visitLabel(exit);
-        mv.visitFrame(Opcodes.F_FULL, 3, all, 0, none);
-        mv.visitLabel(x0);
-        mv.visitVarInsn(Opcodes.ALOAD, 1);
-        mv.visitIntInsn(Opcodes.BIPUSH, op);
-        mv.visitVarInsn(Opcodes.ALOAD, 0);
-        mv.visitLdcInsn(site);
-        mv.visitVarInsn(Opcodes.ALOAD, 2);
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, GUARD, "exit",
-                "(L" + STATE + ";ILjava/lang/Object;Ljava/lang/String;Ljava/lang/Throwable;)Ljava/lang/Throwable;", false);
-        mv.visitVarInsn(Opcodes.ASTORE, 2);
-        mv.visitLabel(x1);
-        mv.visitJumpInsn(Opcodes.GOTO, end);
-        mv.visitLabel(xh);
-        mv.visitFrame(Opcodes.F_FULL, 3, all, 1, throwable);
-        mv.visitInsn(Opcodes.POP);
-        mv.visitLabel(end);
-        mv.visitFrame(Opcodes.F_FULL, 3, all, 0, none);
-        mv.visitVarInsn(Opcodes.ALOAD, 2);
-        mv.visitJumpInsn(Opcodes.IFNULL, ret);
-        mv.visitVarInsn(Opcodes.ALOAD, 2);
-        mv.visitInsn(Opcodes.ATHROW);
-        mv.visitLabel(ret);
-        mv.visitFrame(Opcodes.F_FULL, 3, all, 0, none);
-        mv.visitInsn(Opcodes.RETURN);
-        mv.visitMaxs(5, 3);
+
+        Code code = new Code();
+        int e0 = code.at();
+        code.op(INVOKESTATIC).u2(enter).op(ASTORE_1);
+        int e1 = code.at();
+        int toBody = code.jump(GOTO);
+        int eh = code.at(); // Guard.enter() threw: no state
+        code.op(POP).op(ACONST_NULL).op(ASTORE_1);
+        int bodyAt = code.at();
+        code.land(toBody, bodyAt);
+        code.op(ACONST_NULL).op(ASTORE_2);
+        int t0 = code.at();
+        code.op(ALOAD_0).op(GETFIELD).u2(handler).op(ALOAD_0).op(GETSTATIC).u2(field).op(ACONST_NULL)
+                .op(INVOKEINTERFACE).u2(invoke).op(4).op(0).op(POP);
+        int t1 = code.at();
+        int[] toExit = new int[passes + 1];
+        toExit[0] = code.jump(GOTO);
+        int th = code.at(); // what the handler threw, as the generator passes it on
+        code.op(ASTORE_2);
+        for (int i = 0; i < passes; i++) {
+            code.op(ALOAD_2).op(INSTANCEOF).u2(passed[i]);
+            toExit[i + 1] = code.jump(IFNE);
+        }
+        code.op(NEW).u2(wrapper).op(DUP).op(ALOAD_2).op(INVOKESPECIAL).u2(wrap).op(ASTORE_2);
+        int exitAt = code.at(); // thrown = Guard.exit(state, op, this, site, thrown), kept as it was if that throws
+        for (int j : toExit) {
+            code.land(j, exitAt);
+        }
+        code.op(ALOAD_1).op(BIPUSH).op(op).op(ALOAD_0).op(LDC_W).u2(site).op(ALOAD_2).op(INVOKESTATIC).u2(exit).op(ASTORE_2);
+        int x1 = code.at();
+        int toEnd = code.jump(GOTO);
+        int xh = code.at();
+        code.op(POP);
+        int end = code.at();
+        code.land(toEnd, end);
+        code.op(ALOAD_2);
+        int toReturn = code.jump(IFNULL);
+        code.op(ALOAD_2).op(ATHROW);
+        int ret = code.at();
+        code.land(toReturn, ret);
+        code.op(RETURN);
+
+        Code attribute = new Code();
+        attribute.u2(5).u2(3).u4(code.at()); // max stack, max locals, code length
+        attribute.bytes(code);
+        attribute.u2(3);
+        attribute.u2(e0).u2(e1).u2(eh).u2(throwable);
+        attribute.u2(t0).u2(t1).u2(th).u2(throwable);
+        attribute.u2(exitAt).u2(x1).u2(xh).u2(throwable);
+        if (frames == 0) {
+            attribute.u2(0);
+        } else {
+            // full frames: locals {this}, {this, state}, {this, state, thrown}; a Throwable on the stack at handlers
+            Code map = new Code();
+            map.u2(7);
+            int last = -1;
+            int[][] at7 = {
+                {eh, 1, 1}, {bodyAt, 2, 0}, {th, 3, 1}, {exitAt, 3, 0}, {xh, 3, 1}, {end, 3, 0}, {ret, 3, 0}};
+            for (int[] f : at7) {
+                map.op(255).u2(last < 0 ? f[0] : f[0] - last - 1).u2(f[1]);
+                int[] locals = {thisClass, state, throwable};
+                for (int l = 0; l < f[1]; l++) {
+                    map.op(7).u2(locals[l]);
+                }
+                map.u2(f[2]);
+                if (f[2] == 1) {
+                    map.op(7).u2(throwable);
+                }
+                last = f[0];
+            }
+            attribute.u2(1).u2(frames).u4(map.at());
+            attribute.bytes(map);
+        }
+        return attribute.toByteArray();
+    }
+
+    /** Bytes written in order; a forward jump's offset filled in when its target is known. */
+    private static final class Code extends ByteArrayOutputStream {
+        int at() {
+            return count;
+        }
+
+        Code op(int v) {
+            write(v);
+            return this;
+        }
+
+        Code u2(int v) {
+            write(v >>> 8);
+            write(v);
+            return this;
+        }
+
+        Code u4(int v) {
+            return u2(v >>> 16).u2(v & 0xFFFF);
+        }
+
+        Code bytes(Code other) {
+            write(other.buf, 0, other.count);
+            return this;
+        }
+
+        /** Writes a jump instruction with a blank offset; returns where it starts. */
+        int jump(int opcode) {
+            int from = count;
+            op(opcode).u2(0);
+            return from;
+        }
+
+        void land(int jump, int target) {
+            int offset = target - jump;
+            buf[jump + 1] = (byte) (offset >>> 8);
+            buf[jump + 2] = (byte) offset;
+        }
+    }
+
+    /** Constants appended after a pool of {@code next - 1} entries. */
+    private static final class Pool {
+        final Code bytes = new Code();
+        int next;
+
+        Pool(int count) {
+            this.next = count;
+        }
+
+        int utf8(String s) {
+            byte[] u = s.getBytes(StandardCharsets.UTF_8); // the names here hold no NUL and no supplementary character
+            bytes.op(1).u2(u.length).write(u, 0, u.length);
+            return next++;
+        }
+
+        int classRef(String internalName) {
+            int name = utf8(internalName);
+            bytes.op(7).u2(name);
+            return next++;
+        }
+
+        int string(String s) {
+            int utf = utf8(s);
+            bytes.op(8).u2(utf);
+            return next++;
+        }
+
+        int methodRef(int owner, String name, String descriptor) {
+            int n = utf8(name);
+            int d = utf8(descriptor);
+            bytes.op(12).u2(n).u2(d);
+            int nameAndType = next++;
+            bytes.op(10).u2(owner).u2(nameAndType);
+            return next++;
+        }
+    }
+
+    private static void u2(ByteArrayOutputStream out, int v) {
+        out.write(v >>> 8);
+        out.write(v);
+    }
+
+    private static void u4(ByteArrayOutputStream out, int v) {
+        u2(out, v >>> 16);
+        u2(out, v & 0xFFFF);
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }

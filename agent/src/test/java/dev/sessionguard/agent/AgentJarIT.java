@@ -469,6 +469,23 @@ class AgentJarIT {
     }
 
     /**
+     * #12 hole 5, after a switch from observe to protect (JMX's setMode): the interrupt shield's deadline thread is
+     * not made by the first thread whose interrupt is held back, which would hand it that thread's inheritable
+     * thread-locals (a logging MDC holding a webapp's class loader) for the life of the JVM. On 2a2a60a's jar the
+     * request thread made it, and the dropped webapp's class loader was never collected.
+     */
+    @Test
+    void aModeSwitchDoesNotLetARequestThreadMakeTheDeadlineThread() throws Exception {
+        String cp = Paths.get("target", "test-classes").toString();
+        String libs = Paths.get("target", "test-libs").toAbsolutePath().toString();
+        Result agent = java("-javaagent:" + JAR + "=mode=observe,log=info", "-cp", cp, ModeSwitchLeakApp.class.getName(), libs);
+        assertEquals(0, agent.exit, agent.err);
+        assertTrue(agent.out.contains("interrupt set again after commit: true"), "the interrupt was held back and set again: " + agent.out + agent.err);
+        assertTrue(agent.err.contains("interrupt of request-1 held back"), "held back: " + agent.err);
+        assertTrue(agent.out.contains("collected=true"), "the webapp's class loader was collected: " + agent.out + agent.err);
+    }
+
+    /**
      * #13: JBoss Modules (the class loaders of WildFly 26.1.3 and of WildFly 35 to 39) does not delegate unknown
      * packages to the bootstrap class loader. With -javaagent the agent adds its helper package to
      * jboss.modules.system.pkgs itself (also when standalone.conf set it to org.jboss.byteman), and H2 inside a

@@ -237,7 +237,7 @@ public final class Guard {
 
     /**
      * Called by the agent: true when it begins instrumenting the interrupt methods, false when it is done
-     * (or gave up; then, in protect mode, the deadline thread starts). Guarded calls that begin meanwhile wait
+     * (or gave up; then, with the shield on, in protect or observe mode, the deadline thread starts). Guarded calls that begin meanwhile wait
      * for it, at most shieldMaxMs.
      */
     public static void shieldArming(boolean arming) {

@@ -229,8 +229,10 @@ final class InterruptShield {
      * (or gave up). Guarded calls that begin meanwhile wait for it, at most shieldMaxMs.
      */
     static void arming(boolean now) {
-        if (!now && Config.shieldOn()) {
-            // before a waiting call goes on: the first interrupt it holds back finds the thread started
+        if (!now && Config.shield) {
+            // before a waiting call goes on: the first interrupt it holds back finds the thread started. In observe
+            // mode too: after a switch to protect (JMX) the first interrupter would make it, and the thread would
+            // keep that thread's inheritable thread-locals (a webapp's class loader) for the life of the JVM
             try {
                 start();
             } catch (Throwable t) {

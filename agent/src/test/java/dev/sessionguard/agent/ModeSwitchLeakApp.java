@@ -1,0 +1,101 @@
+package dev.sessionguard.agent;
+
+import java.io.File;
+import java.lang.ref.WeakReference;
+import java.lang.reflect.Proxy;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.sql.Connection;
+import java.sql.Driver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * A webapp's thread holding an inheritable thread-local with the webapp's class loader (as a logging MDC does)
+ * interrupts a request thread inside a guarded call, after the agent was switched from observe to protect while the
+ * JVM runs (JMX's setMode; here the helper's own Guard.setMode, which the MBean calls): the interrupt is held back. The webapp is then
+ * dropped: prints whether its class loader was collected. Run with -javaagent:...=mode=observe. Args: the folder of
+ * the jars (H2, SLF4J).
+ */
+public final class ModeSwitchLeakApp {
+
+    private static final InheritableThreadLocal<Object> MDC = new InheritableThreadLocal<>();
+
+    public static void main(String[] args) throws Exception {
+        List<URL> urls = new ArrayList<>();
+        for (File f : new File(args[0]).listFiles()) {
+            if (f.getName().endsWith(".jar")) {
+                urls.add(f.toURI().toURL());
+            }
+        }
+        WeakReference<ClassLoader> ref = deployAndUndeploy(urls.toArray(new URL[0]));
+        for (int i = 0; i < 40 && ref.get() != null; i++) {
+            System.gc();
+            byte[][] pressure = new byte[16][];
+            for (int j = 0; j < pressure.length; j++) {
+                pressure[j] = new byte[1 << 20];
+            }
+        }
+        System.out.println("collected=" + (ref.get() == null));
+    }
+
+    private static WeakReference<ClassLoader> deployAndUndeploy(URL[] urls) throws Exception {
+        final URLClassLoader webapp = new URLClassLoader(urls, ClassLoader.getSystemClassLoader().getParent());
+        Class<?> driverClass = Class.forName("org.h2.Driver", true, webapp);
+        Driver driver = (Driver) driverClass.getMethod("load").invoke(null);
+        // a library class woven in observe mode: the agent arms the interrupt shield on its own thread; wait for that
+        Connection h2 = driver.connect("jdbc:h2:mem:switch;DB_CLOSE_ON_EXIT=FALSE", new Properties());
+        h2.close();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("sessionguard-init")) {
+                t.join();
+            }
+        }
+        Class<?> guard = Class.forName("dev.sessionguard.bootstrap.Guard");
+        guard.getMethod("setMode", int.class).invoke(null, guard.getField("MODE_PROTECT").getInt(null));
+
+        // a request thread inside commit() is interrupted by another thread of the webapp (a Future.cancel(true), a
+        // stuck-thread valve), whose inheritable thread-locals hold the webapp's class loader
+        final CountDownLatch inside = new CountDownLatch(1);
+        final CountDownLatch interrupted = new CountDownLatch(1);
+        final Connection connection = (Connection) Proxy.newProxyInstance(ModeSwitchLeakApp.class.getClassLoader(),
+                new Class<?>[] {Connection.class}, (proxy, method, a) -> {
+                    if (method.getName().equals("commit")) {
+                        inside.countDown();
+                        interrupted.await(); // the interrupt is held back: this wait is not cut short
+                    }
+                    return null;
+                });
+        final boolean[] setAgain = new boolean[1];
+        Thread request = new Thread(() -> {
+            try {
+                connection.commit();
+                setAgain[0] = Thread.interrupted(); // the held-back interrupt, set again when commit() returned
+            } catch (Exception e) {
+                e.printStackTrace();
+            }
+        }, "request-1");
+        Thread canceller = new Thread(() -> {
+            MDC.set(webapp);
+            try {
+                inside.await();
+                request.interrupt();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                MDC.remove();
+                interrupted.countDown();
+            }
+        }, "canceller");
+        request.start();
+        canceller.start();
+        request.join();
+        canceller.join();
+        System.out.println("interrupt set again after commit: " + setAgain[0]);
+        driverClass.getMethod("unload").invoke(null);
+        webapp.close();
+        return new WeakReference<ClassLoader>(webapp);
+    }
+}

@@ -50,6 +50,18 @@ final class GuardTransformer implements ClassFileTransformer {
             jdbc |= "jdbc".equals(t.group());
         }
         connections = jdbc ? new ConnectionMatcher() : null;
+        // made here, on premain's thread (or the attach's), and started when the first library class is woven: a
+        // thread takes the inheritable thread-locals and context class loader of the thread that constructs it, and
+        // the first library class may load in any application thread (a webapp's, with its class loader in a logging
+        // MDC); the interrupt shield's deadline thread, which this one starts, would keep them for the life of the JVM
+        init = new Thread(new Runnable() { // not a lambda: each costs a class spun at run time
+            @Override
+            public void run() {
+                initialise();
+            }
+        }, "sessionguard-init");
+        init.setDaemon(true);
+        init.setContextClassLoader(null);
     }
 
     /**
@@ -392,32 +404,34 @@ final class GuardTransformer implements ClassFileTransformer {
             }
             shieldArmed = true;
         }
-        final Runnable after = afterFirstTarget;
-        final boolean shield = hasShieldTargets();
-        if (!shield && after == null) {
+        initAfter = afterFirstTarget;
+        initShield = hasShieldTargets();
+        if (!initShield && initAfter == null) {
             return;
         }
-        if (shield) {
+        if (initShield) {
             // guarded calls that begin before Thread.interrupt() is instrumented wait for it (bounded)
             dev.sessionguard.bootstrap.Guard.shieldArming(true);
         }
-        Thread t = new Thread(new Runnable() { // not a lambda: each costs a class spun at run time
-            @Override
-            public void run() {
-                if (shield) {
-                    try {
-                        retransformLoaded(true);
-                    } finally {
-                        dev.sessionguard.bootstrap.Guard.shieldArming(false);
-                    }
-                }
-                if (after != null) {
-                    after.run();
-                }
+        init.start(); // what it reads was written before start(): visible to it
+    }
+
+    /** The thread that arms the shield and runs {@link #afterFirstTarget}, made in the constructor. */
+    private final Thread init;
+    private Runnable initAfter;
+    private boolean initShield;
+
+    private void initialise() {
+        if (initShield) {
+            try {
+                retransformLoaded(true);
+            } finally {
+                dev.sessionguard.bootstrap.Guard.shieldArming(false);
             }
-        }, "sessionguard-init");
-        t.setDaemon(true);
-        t.start();
+        }
+        if (initAfter != null) {
+            initAfter.run();
+        }
     }
 
     private boolean hasShieldTargets() {

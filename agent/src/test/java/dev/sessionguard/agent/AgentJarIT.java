@@ -486,6 +486,22 @@ class AgentJarIT {
     }
 
     /**
+     * #12 hole 5: the agent's threads (sessionguard-init, which arms the shield, and the deadline thread it starts) do
+     * not inherit the thread-locals of the application thread that loads the first library class. On 07cf374's jar
+     * sessionguard-init was made by that thread and handed its inheritable thread-locals on to the deadline thread,
+     * which kept a webapp's class loader for the life of the JVM.
+     */
+    @Test
+    void theAgentsThreadsDoNotInheritTheFirstLoadingThreadsLocals() throws Exception {
+        String cp = Paths.get("target", "test-classes").toString();
+        String libs = Paths.get("target", "test-libs").toAbsolutePath().toString();
+        Result agent = java("-javaagent:" + JAR + "=log=info", "-cp", cp, ModeSwitchLeakApp.class.getName(), libs, "first-load");
+        assertEquals(0, agent.exit, agent.err);
+        assertTrue(agent.err.contains("interrupt of request-1 held back"), "held back: " + agent.err);
+        assertTrue(agent.out.contains("collected=true"), "the webapp's class loader was collected: " + agent.out + agent.err);
+    }
+
+    /**
      * #13: JBoss Modules (the class loaders of WildFly 26.1.3 and of WildFly 35 to 39) does not delegate unknown
      * packages to the bootstrap class loader. With -javaagent the agent adds its helper package to
      * jboss.modules.system.pkgs itself (also when standalone.conf set it to org.jboss.byteman), and H2 inside a

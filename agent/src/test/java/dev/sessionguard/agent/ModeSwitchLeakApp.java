@@ -13,11 +13,12 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A webapp's thread holding an inheritable thread-local with the webapp's class loader (as a logging MDC does)
- * interrupts a request thread inside a guarded call, after the agent was switched from observe to protect while the
- * JVM runs (JMX's setMode; here the helper's own Guard.setMode, which the MBean calls): the interrupt is held back. The webapp is then
- * dropped: prints whether its class loader was collected. Run with -javaagent:...=mode=observe. Args: the folder of
- * the jars (H2, SLF4J).
+ * A webapp's threads hold an inheritable thread-local with the webapp's class loader (as a logging MDC does): one of
+ * them interrupts a request thread inside a guarded call (the interrupt is held back), and, with {@code first-load},
+ * another makes the webapp's first JDBC call, which loads the first class the agent weaves. Without it the first call
+ * runs in main with the agent in observe mode, switched to protect after it (JMX's setMode; here the helper's own
+ * Guard.setMode, which the MBean calls). The webapp is then dropped: prints whether its class loader was collected.
+ * Args: the folder of the jars (H2, SLF4J), and {@code first-load} or nothing.
  */
 public final class ModeSwitchLeakApp {
 
@@ -30,7 +31,7 @@ public final class ModeSwitchLeakApp {
                 urls.add(f.toURI().toURL());
             }
         }
-        WeakReference<ClassLoader> ref = deployAndUndeploy(urls.toArray(new URL[0]));
+        WeakReference<ClassLoader> ref = deployAndUndeploy(urls.toArray(new URL[0]), args.length > 1 && args[1].equals("first-load"));
         for (int i = 0; i < 40 && ref.get() != null; i++) {
             System.gc();
             byte[][] pressure = new byte[16][];
@@ -41,20 +42,49 @@ public final class ModeSwitchLeakApp {
         System.out.println("collected=" + (ref.get() == null));
     }
 
-    private static WeakReference<ClassLoader> deployAndUndeploy(URL[] urls) throws Exception {
+    /**
+     * {@code firstLoad}: the webapp's first JDBC call, which loads the first library class the agent weaves, runs in a
+     * thread whose inheritable thread-locals hold the webapp's class loader (the agent then starts its own threads);
+     * else it runs in main, in observe mode, and the mode is switched to protect after it.
+     */
+    private static WeakReference<ClassLoader> deployAndUndeploy(URL[] urls, boolean firstLoad) throws Exception {
         final URLClassLoader webapp = new URLClassLoader(urls, ClassLoader.getSystemClassLoader().getParent());
-        Class<?> driverClass = Class.forName("org.h2.Driver", true, webapp);
-        Driver driver = (Driver) driverClass.getMethod("load").invoke(null);
-        // a library class woven in observe mode: the agent arms the interrupt shield on its own thread; wait for that
-        Connection h2 = driver.connect("jdbc:h2:mem:switch;DB_CLOSE_ON_EXIT=FALSE", new Properties());
-        h2.close();
+        final Class<?>[] driverClass = new Class<?>[1];
+        Runnable firstCall = () -> {
+            try {
+                driverClass[0] = Class.forName("org.h2.Driver", true, webapp);
+                Driver driver = (Driver) driverClass[0].getMethod("load").invoke(null);
+                Connection h2 = driver.connect("jdbc:h2:mem:switch;DB_CLOSE_ON_EXIT=FALSE", new Properties());
+                h2.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        if (firstLoad) {
+            Thread request = new Thread(() -> {
+                MDC.set(webapp);
+                Thread.currentThread().setContextClassLoader(webapp); // as a servlet container sets it
+                try {
+                    firstCall.run();
+                } finally {
+                    MDC.remove();
+                }
+            }, "request-0");
+            request.start();
+            request.join();
+        } else {
+            firstCall.run();
+        }
+        // a library class was woven: the agent arms the interrupt shield on its own thread; wait for that
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().equals("sessionguard-init")) {
                 t.join();
             }
         }
-        Class<?> guard = Class.forName("dev.sessionguard.bootstrap.Guard");
-        guard.getMethod("setMode", int.class).invoke(null, guard.getField("MODE_PROTECT").getInt(null));
+        if (!firstLoad) {
+            Class<?> guard = Class.forName("dev.sessionguard.bootstrap.Guard");
+            guard.getMethod("setMode", int.class).invoke(null, guard.getField("MODE_PROTECT").getInt(null));
+        }
 
         // a request thread inside commit() is interrupted by another thread of the webapp (a Future.cancel(true), a
         // stuck-thread valve), whose inheritable thread-locals hold the webapp's class loader
@@ -94,7 +124,7 @@ public final class ModeSwitchLeakApp {
         request.join();
         canceller.join();
         System.out.println("interrupt set again after commit: " + setAgain[0]);
-        driverClass.getMethod("unload").invoke(null);
+        driverClass[0].getMethod("unload").invoke(null);
         webapp.close();
         return new WeakReference<ClassLoader>(webapp);
     }

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.sql.Connection;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -476,9 +477,15 @@ class AgentJarIT {
      */
     @Test
     void aModeSwitchDoesNotLetARequestThreadMakeTheDeadlineThread() throws Exception {
-        String cp = Paths.get("target", "test-classes").toString();
-        String libs = Paths.get("target", "test-libs").toAbsolutePath().toString();
-        Result agent = java("-javaagent:" + JAR + "=mode=observe,log=info", "-cp", cp, ModeSwitchLeakApp.class.getName(), libs);
+        webappCollectedAfterAHeldBackInterrupt("mode=observe,log=info");
+    }
+
+    /** {@link ModeSwitchLeakApp} with the agent's {@code options} and the app's {@code mode}: the webapp is collected. */
+    private void webappCollectedAfterAHeldBackInterrupt(String options, String... mode) throws Exception {
+        List<String> command = new ArrayList<>(Arrays.asList("-javaagent:" + JAR + "=" + options, "-cp", Paths.get("target", "test-classes").toString(),
+                ModeSwitchLeakApp.class.getName(), Paths.get("target", "test-libs").toAbsolutePath().toString()));
+        command.addAll(Arrays.asList(mode));
+        Result agent = java(command.toArray(new String[0]));
         assertEquals(0, agent.exit, agent.err);
         assertTrue(agent.out.contains("interrupt set again after commit: true"), "the interrupt was held back and set again: " + agent.out + agent.err);
         assertTrue(agent.err.contains("interrupt of request-1 held back"), "held back: " + agent.err);
@@ -493,12 +500,7 @@ class AgentJarIT {
      */
     @Test
     void theAgentsThreadsDoNotInheritTheFirstLoadingThreadsLocals() throws Exception {
-        String cp = Paths.get("target", "test-classes").toString();
-        String libs = Paths.get("target", "test-libs").toAbsolutePath().toString();
-        Result agent = java("-javaagent:" + JAR + "=log=info", "-cp", cp, ModeSwitchLeakApp.class.getName(), libs, "first-load");
-        assertEquals(0, agent.exit, agent.err);
-        assertTrue(agent.err.contains("interrupt of request-1 held back"), "held back: " + agent.err);
-        assertTrue(agent.out.contains("collected=true"), "the webapp's class loader was collected: " + agent.out + agent.err);
+        webappCollectedAfterAHeldBackInterrupt("log=info", "first-load");
     }
 
     /**

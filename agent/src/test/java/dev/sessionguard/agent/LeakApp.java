@@ -26,7 +26,11 @@ public final class LeakApp {
             }
         }
         WeakReference<ClassLoader> ref = deployAndUndeploy(urls.toArray(new URL[0]));
-        // collection is not deterministic in time; a bounded number of full collections is (no sleep)
+        System.out.println("collected=" + collected(ref));
+    }
+
+    /** Whether {@code ref} is cleared within a bounded number of full collections (collection is not deterministic in time; this is, no sleep). */
+    static boolean collected(WeakReference<?> ref) {
         for (int i = 0; i < 40 && ref.get() != null; i++) {
             System.gc();
             byte[][] pressure = new byte[16][];
@@ -34,7 +38,7 @@ public final class LeakApp {
                 pressure[j] = new byte[1 << 20];
             }
         }
-        System.out.println("collected=" + (ref.get() == null));
+        return ref.get() == null;
     }
 
     private static WeakReference<ClassLoader> deployAndUndeploy(URL[] urls) throws Exception {

@@ -32,14 +32,7 @@ public final class ModeSwitchLeakApp {
             }
         }
         WeakReference<ClassLoader> ref = deployAndUndeploy(urls.toArray(new URL[0]), args.length > 1 && args[1].equals("first-load"));
-        for (int i = 0; i < 40 && ref.get() != null; i++) {
-            System.gc();
-            byte[][] pressure = new byte[16][];
-            for (int j = 0; j < pressure.length; j++) {
-                pressure[j] = new byte[1 << 20];
-            }
-        }
-        System.out.println("collected=" + (ref.get() == null));
+        System.out.println("collected=" + LeakApp.collected(ref));
     }
 
     /**

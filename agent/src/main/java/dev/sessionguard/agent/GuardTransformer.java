@@ -413,7 +413,16 @@ final class GuardTransformer implements ClassFileTransformer {
             // guarded calls that begin before Thread.interrupt() is instrumented wait for it (bounded)
             dev.sessionguard.bootstrap.Guard.shieldArming(true);
         }
-        init.start(); // what it reads was written before start(): visible to it
+        try {
+            init.start(); // what it reads was written before start(): visible to it
+        } catch (Throwable t) {
+            // no thread (out of native threads?): guarded calls must not wait for an arming that never comes, and the
+            // class being woven is still woven; the interrupt methods stay as they are (no shield), said once
+            if (initShield) {
+                dev.sessionguard.bootstrap.Guard.shieldArming(false);
+            }
+            log.warn("could not start sessionguard-init, so interrupts are not held back in this JVM: " + t, t);
+        }
     }
 
     /** The thread that arms the shield and runs {@link #afterFirstTarget}, made in the constructor. */

@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  * method without arguments the same 16 bytes, {@code aload_0; getfield Proxy.h; aload_0; getstatic mN;
  * aconst_null; invokeinterface InvocationHandler.invoke; pop; return}, then {@code athrow} as the handler of
  * the exceptions it passes on (Error, RuntimeException, the declared ones) and a handler that wraps anything
- * else in UndeclaredThrowableException. commit(), rollback() and close() get that call again inside what
+ * else in UndeclaredThrowableException (a method that declares Throwable has neither handler: left to Byte Buddy).
+ * commit(), rollback() and close() get that call again inside what
  * GuardedCallAdvice does:
  *
  * <pre>
@@ -139,6 +140,9 @@ final class ProxyWeaver {
         for (int i = 0; i < methods.length; i++) {
             int site = pool.string(dotted + "#" + methods[i]);
             codes[i] = body(b, codeAt[i], operation(methods[i]), thisClass, enter, exit, state, throwable, wrapper, wrap, site, frames);
+            if (codes[i] == null) {
+                return null;
+            }
         }
         if (pool.next > 0xFFFF) {
             return null;
@@ -222,7 +226,8 @@ final class ProxyWeaver {
     /**
      * The new Code attribute's content (after its name and length), for the generator's method whose Code attribute
      * is at {@code at}: its getfield, getstatic and invokeinterface constants are used again, and the exceptions it
-     * passes on are those its exception table sends to the athrow at offset 16, in the same order.
+     * passes on are those its exception table sends to the athrow at offset 16, in the same order. Null when the
+     * table sends nothing to the wrapping at 17 (a method declaring Throwable).
      */
     private static byte[] body(byte[] b, int at, int op, int thisClass, int enter, int exit, int state, int throwable,
                                int wrapper, int wrap, int site, int frames) {
@@ -234,13 +239,22 @@ final class ProxyWeaver {
         int entries = ClassHeader.u2(b, table);
         int[] passed = new int[entries];
         int passes = 0;
+        boolean wraps = false;
         for (int e = 0; e < entries; e++) {
             int entry = table + 2 + 8 * e;
             int type = ClassHeader.u2(b, entry + 6);
-            if (ClassHeader.u2(b, entry) == 0 && ClassHeader.u2(b, entry + 2) == 16 && ClassHeader.u2(b, entry + 4) == 16
-                    && type != 0) {
-                passed[passes++] = type;
+            if (ClassHeader.u2(b, entry) == 0 && ClassHeader.u2(b, entry + 2) == 16) {
+                if (ClassHeader.u2(b, entry + 4) == 16 && type != 0) {
+                    passed[passes++] = type;
+                } else if (ClassHeader.u2(b, entry + 4) == 17) {
+                    wraps = true; // Throwable (or any) to the wrapping at 17
+                }
             }
+        }
+        if (!wraps) {
+            // a method that declares Throwable passes everything on: the generator writes no handler for it (JDK 15 to
+            // 23 still write the athrow at 16, and the wrapping as nops); not this weaver's shape, Byte Buddy's
+            return null;
         }
 
         Code code = new Code();

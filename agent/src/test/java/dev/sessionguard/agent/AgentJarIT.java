@@ -482,7 +482,8 @@ class AgentJarIT {
 
     /** {@link ModeSwitchLeakApp} with the agent's {@code options} and the app's {@code mode}: the webapp is collected. */
     private void webappCollectedAfterAHeldBackInterrupt(String options, String... mode) throws Exception {
-        List<String> command = new ArrayList<>(Arrays.asList("-javaagent:" + JAR + "=" + options, "-cp", Paths.get("target", "test-classes").toString(),
+        // shieldMaxMs long: the held-back interrupt is delivered when commit() returns, not by the deadline on a slow machine
+        List<String> command = new ArrayList<>(Arrays.asList("-javaagent:" + JAR + "=" + options + ",shieldMaxMs=600000", "-cp", Paths.get("target", "test-classes").toString(),
                 ModeSwitchLeakApp.class.getName(), Paths.get("target", "test-libs").toAbsolutePath().toString()));
         command.addAll(Arrays.asList(mode));
         Result agent = java(command.toArray(new String[0]));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.reflect.InvocationHandler;
@@ -35,11 +36,24 @@ class ProxyWeaverTest {
 
     /** The JDK's proxy class file for java.sql.Connection, named {@link #NAME}. */
     private static byte[] generated() throws Exception {
+        return generated(Connection.class);
+    }
+
+    private static byte[] generated(Class<?> ofInterface) throws Exception {
         Method generate = Class.forName("java.lang.reflect.ProxyGenerator")
                 .getDeclaredMethod("generateProxyClass", ClassLoader.class, String.class, List.class, int.class);
         generate.setAccessible(true); // surefire opens java.lang.reflect to this test (agent/pom.xml)
         return (byte[]) generate.invoke(null, ProxyWeaverTest.class.getClassLoader(), NAME.replace('/', '.'),
-                Collections.singletonList(Connection.class), java.lang.reflect.Modifier.PUBLIC | java.lang.reflect.Modifier.FINAL);
+                Collections.singletonList(ofInterface), java.lang.reflect.Modifier.PUBLIC | java.lang.reflect.Modifier.FINAL);
+    }
+
+    /** Methods that pass every Throwable on: the generator writes no handler for them. */
+    public interface DeclaresThrowable {
+        void commit() throws Throwable;
+
+        void rollback() throws Throwable;
+
+        void close() throws Throwable;
     }
 
     private static Connection load(byte[] classFile, InvocationHandler h) throws Exception {
@@ -158,6 +172,47 @@ class ProxyWeaverTest {
             p = end;
         }
         return all;
+    }
+
+    /**
+     * The woven methods reach the policy with their own operation and site: in protect mode a rollback() or close()
+     * that fails on a closed connection returns (swallowed, and logged with the proxy's method as its site), a
+     * commit() that fails the same way throws.
+     */
+    @Test
+    void theWovenMethodsReachThePolicyAsCommitRollbackAndClose() throws Exception {
+        final List<String> lines = new ArrayList<>();
+        dev.sessionguard.bootstrap.EventLog log = new dev.sessionguard.bootstrap.EventLog(dev.sessionguard.bootstrap.EventLog.INFO) {
+            @Override
+            protected synchronized void write(int level, String line, Throwable stack, Class<?> type) {
+                lines.add(line);
+            }
+        };
+        dev.sessionguard.bootstrap.Guard.configure(dev.sessionguard.bootstrap.Guard.MODE_PROTECT, true, 2000, 5000, false, false, log);
+        try {
+            SQLException closed = new SQLException("The connection is closed", "08003");
+            Connection c = load(ProxyWeaver.weave(NAME, generated(), METHODS), (proxy, method, args) -> {
+                if (method.getName().equals("isClosed")) {
+                    return Boolean.TRUE; // asked by the policy after a failed close(): it did close
+                }
+                throw closed;
+            });
+            c.rollback();
+            c.close();
+            assertSame(closed, assertThrows(SQLException.class, c::commit), "a failed commit always reaches its caller");
+            String all = String.join("\n", lines);
+            assertTrue(all.contains("rollback.swallowed") && all.contains("sgtest.$Proxy7#rollback"), all);
+            assertTrue(all.contains("close.swallowed") && all.contains("sgtest.$Proxy7#close"), all);
+            assertTrue(all.contains("commit.failed") && all.contains("sgtest.$Proxy7#commit"), all);
+        } finally {
+            dev.sessionguard.bootstrap.Guard.setMode(dev.sessionguard.bootstrap.Guard.MODE_OFF);
+        }
+    }
+
+    /** JDK 15 to 23 write the athrow at 16 for a method declaring Throwable, with no handler: it must not wrap. */
+    @Test
+    void aMethodThatDeclaresThrowableIsLeftToByteBuddy() throws Exception {
+        assertNull(ProxyWeaver.weave(NAME, generated(DeclaresThrowable.class), METHODS));
     }
 
     @Test

@@ -42,9 +42,14 @@ public final class CallState {
     int depth;
     /** Flags of the outermost call in progress ({@link Guard#SHIELDED} ...). */
     int flags;
-    /** The last commit failure of this thread and the connection or session it was for, until that unit ends. */
-    Throwable commitFailure;
-    Object commitFailureUnit;
+    /**
+     * The last commit failure of this thread and the connection or session it was for, until that unit ends; null
+     * when none. Both held weakly: a pool's thread lives for the JVM, and a failure whose unit was closed on another
+     * thread, or never, or after the agent was switched off, must not keep the exception (its stack reaches a
+     * webapp's classes) or the connection alive (Policy).
+     */
+    java.lang.ref.WeakReference<Throwable> commitFailure;
+    java.lang.ref.WeakReference<Object> commitFailureUnit;
     /** A commit that failed inside the outermost call, which was not itself a commit (a close() that commits). */
     Throwable nestedCommitFailure;
     String nestedCommitSite;

@@ -28,7 +28,7 @@ final class Policy {
         try {
             return decideFor(s, flags, op, self, unit, site, thrown);
         } finally {
-            if (op == Guard.CLOSE && s.commitFailureUnit == unit) {
+            if (op == Guard.CLOSE && rememberedFor(s, unit) != null) {
                 // the connection or session is closed: its unit of work is over, and what it remembered is not
                 // kept (an exception reaches its class loader: a thread of a pool must not keep a webapp's)
                 forget(s);
@@ -44,7 +44,7 @@ final class Policy {
             if (nested != null && op != Guard.COMMIT) {
                 return hiddenCommit(s, flags, op, self, unit, site, nested, protect);
             }
-            if (s.commitFailure != null && s.commitFailureUnit == unit && op != Guard.ROLLBACK) {
+            if (op != Guard.ROLLBACK && rememberedFor(s, unit) != null) {
                 forget(s); // a commit or a close of that unit went through: its unit of work is over
             }
             return null;
@@ -73,7 +73,7 @@ final class Policy {
         if (op != Guard.ROLLBACK && op != Guard.CLOSE) {
             return thrown; // an operation the agent cannot name: never swallowed
         }
-        Throwable first = s.commitFailureUnit == unit ? s.commitFailure : null;
+        Throwable first = rememberedFor(s, unit);
         if (first == thrown) {
             return thrown;
         }
@@ -122,9 +122,35 @@ final class Policy {
         return raise ? nested : null;
     }
 
+    /**
+     * Remembers {@code failure} for {@code unit}, weakly (CallState): while the caller still holds the exception or the
+     * connection, a cleanup failure of that unit is judged as the cleanup of this failure; once both are gone, nothing
+     * of them stays on the thread. A null unit (a Hibernate 4.x to 5.2 transaction whose session could not be read)
+     * remembers nothing: it would match any other call without a unit.
+     */
     private static void remember(CallState s, Object unit, Throwable failure) {
-        s.commitFailure = failure;
-        s.commitFailureUnit = unit;
+        if (unit == null) {
+            forget(s);
+            return;
+        }
+        s.commitFailure = new java.lang.ref.WeakReference<Throwable>(failure);
+        s.commitFailureUnit = new java.lang.ref.WeakReference<Object>(unit);
+    }
+
+    /** The failure remembered for {@code unit}, or null; forgets one whose exception or unit was collected. */
+    static Throwable rememberedFor(CallState s, Object unit) {
+        java.lang.ref.WeakReference<Throwable> failure = s.commitFailure;
+        java.lang.ref.WeakReference<Object> of = s.commitFailureUnit;
+        if (failure == null || of == null) {
+            return null;
+        }
+        Throwable t = failure.get();
+        Object u = of.get();
+        if (t == null || u == null) {
+            forget(s); // collected: the normal path (Guard.exit) is fast again
+            return null;
+        }
+        return u == unit ? t : null;
     }
 
     private static void forget(CallState s) {

@@ -66,6 +66,50 @@ class PolicyTest {
         assertSame(later, call(Guard.ROLLBACK, connectionA, later));
     }
 
+    /**
+     * Hole 5: a commit failure the thread remembers for its connection's cleanup does not keep the exception (its stack
+     * reaches a webapp's classes) or the connection once the application dropped them, though that connection was
+     * never closed on this thread (closed on another, or the agent switched off before its close). Before, a pool's
+     * thread kept both for the JVM's life.
+     */
+    @Test
+    void aRememberedCommitFailureDoesNotKeepTheExceptionOrTheConnection() {
+        RecordingLog.protect(false);
+        java.lang.ref.WeakReference<Throwable> failure = failCommitAndDrop();
+        Guard.setMode(Guard.MODE_OFF); // its close() now runs unguarded: nothing forgets it
+        Guard.exit(Guard.enter(), Guard.CLOSE, new Object(), "Test#close()", null);
+        for (int i = 0; i < 40 && failure.get() != null; i++) {
+            System.gc(); // bounded, not timed
+        }
+        assertNull(failure.get(), "the thread's state no longer holds the failed commit's exception");
+    }
+
+    private java.lang.ref.WeakReference<Throwable> failCommitAndDrop() {
+        Object connection = new Object();
+        SQLException commitFailed = new SQLException("serialization failure", "40001");
+        assertSame(commitFailed, call(Guard.COMMIT, connection, commitFailed));
+        // while the application holds both, the cleanup of that connection is judged as the cleanup of the failure
+        SQLException cleanup = new SQLException("current transaction is aborted", "25P02");
+        assertNull(call(Guard.ROLLBACK, connection, cleanup));
+        assertSame(cleanup, commitFailed.getSuppressed()[0]);
+        return new java.lang.ref.WeakReference<Throwable>(commitFailed);
+    }
+
+    /**
+     * A commit whose unit is not known (a Hibernate 4.x to 5.2 transaction whose session could not be read) is not
+     * remembered: an unrelated call without a unit is judged on its own. Before, its rollback failure was swallowed as
+     * the cleanup of the other's failed commit.
+     */
+    @Test
+    void aCommitFailureWithoutAUnitCoversNothing() {
+        RecordingLog.protect(false);
+        SQLException commitFailed = new SQLException("serialization failure", "40001");
+        assertSame(commitFailed, Guard.exit(Guard.enter(), Guard.COMMIT, this, null, "Tx#commit()", commitFailed));
+        SQLException otherFailure = new SQLException("deadlock detected", "40P01");
+        assertSame(otherFailure, Guard.exit(Guard.enter(), Guard.ROLLBACK, new Object(), null, "OtherTx#rollback()", otherFailure));
+        assertEquals(0, commitFailed.getSuppressed().length, Arrays.toString(commitFailed.getSuppressed()));
+    }
+
     /** Hole 1: a commit run inside close() (c3p0 autoCommitOnClose, through setAutoCommit(true)) is a commit. */
     @Test
     void aFailedCommitInsideCloseIsNeverSwallowed() {

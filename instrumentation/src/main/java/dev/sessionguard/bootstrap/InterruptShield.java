@@ -24,7 +24,8 @@ final class InterruptShield {
      */
     private static final Map<Thread, CallState> THREADS = new WeakHashMap<Thread, CallState>();
 
-    private static volatile ScheduledExecutorService deadlines;
+    /** Made and started by the agent's thread ({@link #start}); null until then (package-private: tests). */
+    static volatile ScheduledExecutorService deadlines;
 
     /** True while the agent instruments Thread.interrupt() (after the first library class was woven). */
     private static volatile boolean arming;
@@ -130,11 +131,29 @@ final class InterruptShield {
                 if (CallState.isPending(w)) {
                     return Guard.INTERRUPT_HELD;
                 }
-                if (s.casWord(w, w | CallState.PENDING)) {
-                    scheduleDeadline(target, s, CallState.generation(w));
-                    Counters.record(Events.INTERRUPT_DEFERRED, Events.INTERRUPT, EventLog.INFO, true, null,
-                            "java.lang.Thread#interrupt", null,
-                            "interrupt of " + target.getName() + " held back until its call returns");
+                ScheduledExecutorService d = deadlines;
+                if (d == null) {
+                    // the agent's thread could not start the deadline thread (arming, below): without it an interrupt
+                    // held back could wait forever, and one made here, on an application thread, would keep that
+                    // thread's inheritable thread-locals. Not held back: as without the agent
+                    return Guard.INTERRUPT_RUN;
+                }
+                long pending = w | CallState.PENDING;
+                if (s.casWord(w, pending)) {
+                    try {
+                        scheduleDeadline(d, target, s, CallState.generation(w));
+                    } catch (Throwable t) {
+                        // not scheduled (executor refused, out of memory): undo, and let the JDK's body set the flag, once.
+                        // If the word moved on, the call ended and saw PENDING: it sets the flag itself
+                        return s.casWord(pending, w) ? Guard.INTERRUPT_RUN : Guard.INTERRUPT_HELD;
+                    }
+                    try {
+                        Counters.record(Events.INTERRUPT_DEFERRED, Events.INTERRUPT, EventLog.INFO, true, null,
+                                "java.lang.Thread#interrupt", null,
+                                "interrupt of " + target.getName() + " held back until its call returns");
+                    } catch (Throwable t) {
+                        // held back and scheduled: a failed log line changes nothing of that
+                    }
                     return Guard.INTERRUPT_HELD;
                 }
                 continue;
@@ -162,8 +181,8 @@ final class InterruptShield {
         }
     }
 
-    private static void scheduleDeadline(final Thread target, final CallState s, final long generation) {
-        deadlines().schedule(new Runnable() {
+    private static void scheduleDeadline(ScheduledExecutorService d, final Thread target, final CallState s, final long generation) {
+        d.schedule(new Runnable() {
             @Override
             public void run() {
                 while (true) {
@@ -191,35 +210,24 @@ final class InterruptShield {
      * inheritable thread-locals and keep them (and a webapp's class loader) for the life of the JVM.
      */
     static void start() {
-        ScheduledExecutorService d = deadlines();
-        if (d instanceof ScheduledThreadPoolExecutor) {
-            ((ScheduledThreadPoolExecutor) d).prestartCoreThread();
-        }
-    }
-
-    private static ScheduledExecutorService deadlines() {
-        ScheduledExecutorService d = deadlines;
-        if (d == null) {
-            synchronized (InterruptShield.class) {
-                d = deadlines;
-                if (d == null) {
-                    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, new ThreadFactory() {
-                        @Override
-                        public Thread newThread(Runnable r) {
-                            Thread t = new Thread(r, "sessionguard-interrupt-deadline");
-                            t.setDaemon(true);
-                            // not the context class loader of whichever thread was interrupted first: a webapp's
-                            // would be kept alive as long as the JVM runs
-                            t.setContextClassLoader(null);
-                            return t;
-                        }
-                    });
-                    e.setRemoveOnCancelPolicy(true);
-                    deadlines = d = e;
-                }
+        synchronized (InterruptShield.class) {
+            if (deadlines == null) {
+                ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, new ThreadFactory() {
+                    @Override
+                    public Thread newThread(Runnable r) {
+                        Thread t = new Thread(r, "sessionguard-interrupt-deadline");
+                        t.setDaemon(true);
+                        t.setContextClassLoader(null);
+                        return t;
+                    }
+                });
+                e.setRemoveOnCancelPolicy(true);
+                // its thread now, on this (the agent's) thread: an executor whose thread an interrupter made later
+                // would give that thread's inheritable thread-locals to it; without one, deferInterrupt holds nothing
+                e.prestartCoreThread();
+                deadlines = e;
             }
         }
-        return d;
     }
 
     // ---------------------------------------------------------------- arming
@@ -249,9 +257,9 @@ final class InterruptShield {
 
     /** Waits until the interrupt methods are instrumented, at most shieldMaxMs, parked (no monitor). True when interrupted. */
     private static boolean awaitArmed() {
-        boolean interrupted = Thread.interrupted();
         Thread self = Thread.currentThread();
-        ARMING_WAITERS.add(self);
+        ARMING_WAITERS.add(self); // first: if this fails (out of memory), the flag has not been cleared yet
+        boolean interrupted = Thread.interrupted();
         try {
             long deadline = System.nanoTime() + Config.shieldMaxNanos;
             while (arming) {

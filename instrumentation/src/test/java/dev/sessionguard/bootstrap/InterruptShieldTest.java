@@ -26,9 +26,14 @@ class InterruptShieldTest {
         Thread.interrupted();
     }
 
-    /** What the woven Thread.interrupt() does. */
+    /** What the woven Thread.interrupt() does (a failure inside the agent counts as "run", ThreadWeaver). */
     static void interrupt(Thread t) {
-        int a = Guard.deferInterrupt(t);
+        int a;
+        try {
+            a = Guard.deferInterrupt(t);
+        } catch (Throwable e) {
+            a = Guard.INTERRUPT_RUN;
+        }
         if (a == Guard.INTERRUPT_RUN) {
             t.interrupt();
         } else if (a == Guard.INTERRUPT_DELIVER) {
@@ -74,6 +79,66 @@ class InterruptShieldTest {
         assertEquals("false/true", seen.get(), "not during the call, set after it");
     }
 
+    /** A worker inside a call while {@code interrupter} interrupts it: "flag during the call/flag after it". */
+    private String interruptedInsideACall(java.util.function.Consumer<Thread> interrupter) throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch sent = new CountDownLatch(1);
+        AtomicReference<String> seen = new AtomicReference<>();
+        Thread worker = new Thread(() -> {
+            CallState s = Guard.enter();
+            inside.countDown();
+            await(sent);
+            boolean during = Thread.interrupted(); // a driver that consumed it
+            Guard.exit(s, Guard.COMMIT, this, "Test#commit", null);
+            seen.set(during + "/" + Thread.currentThread().isInterrupted());
+        });
+        worker.start();
+        inside.await();
+        Thread sender = new Thread(() -> interrupter.accept(worker));
+        sender.start();
+        sender.join();
+        sent.countDown();
+        worker.join();
+        return seen.get();
+    }
+
+    /**
+     * Hole 5: with no deadline thread (the agent's thread could not start one), an interrupt is not held back, and no
+     * deadline thread is made by the interrupter, which would keep its inheritable thread-locals (a webapp's class
+     * loader) for the JVM's life. Before, the first interrupter made it.
+     */
+    @Test
+    void withoutADeadlineThreadTheInterrupterMakesNoneAndTheInterruptIsNotHeld() throws Exception {
+        RecordingLog.protect(false);
+        java.util.concurrent.ScheduledExecutorService armed = InterruptShield.deadlines;
+        InterruptShield.deadlines = null;
+        try {
+            assertEquals("true/false", interruptedInsideACall(InterruptShieldTest::interrupt), "as without the agent: during the call, once");
+            assertNull(InterruptShield.deadlines, "no deadline thread made on the interrupter");
+        } finally {
+            InterruptShield.deadlines = armed;
+        }
+    }
+
+    /**
+     * A deadline that cannot be scheduled (the executor refuses, out of memory) leaves the interrupt not held back,
+     * delivered once: before, the word stayed PENDING, the woven interrupt() ran the JDK's body as well (a failure
+     * inside the agent counts as "run"), and the call's end set the flag a second time.
+     */
+    @Test
+    void aDeadlineThatCannotBeScheduledDeliversTheInterruptOnce() throws Exception {
+        RecordingLog.protect(false);
+        java.util.concurrent.ScheduledExecutorService armed = InterruptShield.deadlines;
+        java.util.concurrent.ScheduledThreadPoolExecutor refusing = new java.util.concurrent.ScheduledThreadPoolExecutor(1);
+        refusing.shutdown();
+        InterruptShield.deadlines = refusing;
+        try {
+            assertEquals("true/false", interruptedInsideACall(InterruptShieldTest::interrupt), "during the call, and not again after it");
+        } finally {
+            InterruptShield.deadlines = armed;
+        }
+    }
+
     /** The shield opens with one atomic add on a closed word; a word an earlier call left open is opened afresh. */
     @Test
     void aShieldLeftOpenByAnEarlierCallKeepsTheInterruptHeldBackForIt() throws Exception {
@@ -97,6 +162,7 @@ class InterruptShieldTest {
     void anInterruptHeldBackTooLongIsDeliveredAtTheDeadline() throws Exception {
         RecordingLog log = new RecordingLog();
         Guard.configure(Guard.MODE_PROTECT, true, 50, 5000, false, false, log);
+        Guard.shieldArming(false);
         CountDownLatch inside = new CountDownLatch(1);
         AtomicReference<String> seen = new AtomicReference<>();
         Thread worker = new Thread(() -> {

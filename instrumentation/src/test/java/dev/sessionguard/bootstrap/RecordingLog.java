@@ -30,10 +30,11 @@ final class RecordingLog extends EventLog {
         return new ArrayList<String>(lines);
     }
 
-    /** Protect mode, shield on, the defaults of the agent, this log. */
+    /** Protect mode, shield on, the defaults of the agent, this log; the shield armed (as the agent's thread does it). */
     static RecordingLog protect(boolean hiddenCommitThrows) {
         RecordingLog log = new RecordingLog();
         Guard.configure(Guard.MODE_PROTECT, true, 2000, 5000, false, hiddenCommitThrows, log);
+        Guard.shieldArming(false);
         return log;
     }
 }

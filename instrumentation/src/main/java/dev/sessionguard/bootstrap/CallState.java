@@ -53,6 +53,8 @@ public final class CallState {
     /** A commit that failed inside the outermost call, which was not itself a commit (a close() that commits). */
     Throwable nestedCommitFailure;
     String nestedCommitSite;
+    /** The connection whose commit failed there: if it commits again and succeeds, nothing was lost. */
+    Object nestedCommitSelf;
     /** The connection a rollback inside the outermost call succeeded on: a commit of it right after commits nothing. */
     Object nestedRolledBack;
     /**

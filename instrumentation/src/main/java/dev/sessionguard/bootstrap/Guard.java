@@ -148,7 +148,7 @@ public final class Guard {
         }
         if (s.depth > 1) {
             s.depth--;
-            if (thrown == null ? op == ROLLBACK : op == COMMIT) {
+            if (op == COMMIT || (thrown == null && op == ROLLBACK)) {
                 nestedEnded(s, op, self, site, thrown);
             }
             return thrown;
@@ -166,16 +166,23 @@ public final class Guard {
         return outermostEnded(s, flags, op, self, unit, site, thrown);
     }
 
-    /** A guarded call inside the outermost one ended: a rollback that succeeded, or a commit that failed. */
+    /** A guarded call inside the outermost one ended: a rollback that succeeded, or a commit. */
     private static void nestedEnded(CallState s, int op, Object self, String site, Throwable thrown) {
         if (op == ROLLBACK) {
             s.nestedRolledBack = self;
+        } else if (thrown == null) {
+            if (self == s.nestedCommitSelf) {
+                // the same connection committed after its failed commit (a wrapper that retries): nothing is lost
+                s.nestedCommitFailure = null;
+                s.nestedCommitSelf = null;
+            }
         } else if (self != s.nestedRolledBack) {
             // a commit below the call the application made (c3p0's close() committing through
             // setAutoCommit(true)). One right after a rollback of the same connection (a pool resetting
             // it, Hibernate's release) commits nothing: its failure loses nothing
             s.nestedCommitFailure = thrown;
             s.nestedCommitSite = site;
+            s.nestedCommitSelf = self;
         }
     }
 
@@ -189,6 +196,7 @@ public final class Guard {
             return Policy.decide(s, flags, op, self, unit, site, thrown);
         } finally {
             s.nestedCommitFailure = null;
+            s.nestedCommitSelf = null;
             s.nestedRolledBack = null;
             boolean held = (flags & OPENED) != 0 && InterruptShield.close(s);
             if ((flags & SHIELDED) != 0 || held) {

@@ -41,7 +41,8 @@ final class Policy {
         // a commit that failed inside a rollback() the application made loses nothing it asked to keep
         Throwable nested = op == Guard.ROLLBACK ? null : s.nestedCommitFailure;
         if (thrown == null) {
-            if (nested != null && op != Guard.COMMIT) {
+            if (nested != null) {
+                // close() (a pool committing on close) or commit() itself (a wrapper that swallows its driver's failure)
                 return hiddenCommit(s, flags, op, self, unit, site, nested, protect);
             }
             if (op != Guard.ROLLBACK && rememberedFor(s, unit) != null) {
@@ -105,10 +106,11 @@ final class Policy {
     }
 
     /**
-     * close() (or rollback()) returned normally, but a commit it ran failed below it and the pool hid it: c3p0
-     * with autoCommitOnClose commits through setAutoCommit(true), logs the failure at FINE and checks the
-     * connection in. The work is not in the database and nobody was told: logged at ERROR as a failed commit,
-     * thrown from the call when hiddenCommit=throw.
+     * close() or commit() returned normally, but a commit it ran failed below it and was hidden: c3p0 with
+     * autoCommitOnClose commits through setAutoCommit(true), logs the failure at FINE and checks the connection in; a
+     * connection wrapper whose commit() swallows its driver's failure. The work is not in the database and nobody
+     * was told: logged at ERROR as a failed commit, thrown from the call when hiddenCommit=throw. (A rollback() that
+     * returns normally loses nothing it was asked to keep: Policy.decideFor passes no nested failure for it.)
      */
     private static Throwable hiddenCommit(CallState s, int flags, int op, Object self, Object unit, String site,
                                           Throwable nested, boolean protect) {

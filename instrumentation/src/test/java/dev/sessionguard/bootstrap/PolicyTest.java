@@ -196,6 +196,38 @@ class PolicyTest {
         Thread.interrupted();
     }
 
+    /**
+     * Hole 1, "a commit is a commit wherever it runs": a connection wrapper whose commit() swallows its driver's failed
+     * commit and returns normally. The work is not in the database and the caller was told it is: a failed commit at
+     * ERROR, thrown from commit() with hiddenCommit=throw. Before, nothing was said (only close() was checked).
+     */
+    @Test
+    void aCommitThatSwallowsItsDriversFailedCommitIsReported() {
+        RecordingLog log = RecordingLog.protect(false);
+        SQLException driverFailed = new SQLException("could not serialize access", "40001");
+        CallState outer = Guard.enter();
+        assertSame(driverFailed, Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", driverFailed));
+        assertNull(Guard.exit(outer, Guard.COMMIT, connectionA, "Wrapper#commit", null), "hiddenCommit=log: the caller's view is kept");
+        assertTrue(log.lines().stream().anyMatch(l -> l.startsWith("ERROR commit.failed")
+                && l.contains("a commit run inside commit() (Driver#commit) failed and commit() returned normally")), log.lines().toString());
+
+        RecordingLog.protect(true);
+        CallState again = Guard.enter();
+        Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", driverFailed);
+        assertSame(driverFailed, Guard.exit(again, Guard.COMMIT, connectionA, "Wrapper#commit", null), "hiddenCommit=throw");
+    }
+
+    /** A wrapper that retries its driver's failed commit, and the retry commits: nothing lost, nothing reported. */
+    @Test
+    void aRetriedCommitThatSucceedsIsNotReported() {
+        RecordingLog log = RecordingLog.protect(true);
+        CallState outer = Guard.enter();
+        Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", new SQLException("deadlock detected", "40P01"));
+        assertNull(Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", null));
+        assertNull(Guard.exit(outer, Guard.COMMIT, connectionA, "Wrapper#commit", null));
+        assertTrue(log.lines().stream().noneMatch(l -> l.contains("commit.failed")), log.lines().toString());
+    }
+
     @Test
     void observeModeChangesNothing() {
         RecordingLog log = new RecordingLog();

@@ -40,7 +40,8 @@ final class Failures {
             return true;
         }
         try {
-            Thread probe = new Thread(NOOP, "sessionguard-shutdown-probe");
+            Thread made = probe;
+            Thread probe = made != null ? made : new Thread(NOOP, "sessionguard-shutdown-probe");
             Runtime.getRuntime().addShutdownHook(probe);
             Runtime.getRuntime().removeShutdownHook(probe);
             return false;
@@ -49,6 +50,23 @@ final class Failures {
             return true;
         } catch (Throwable e) {
             return false;
+        }
+    }
+
+    /**
+     * The probe, made once by {@link Guard#configure} on the agent's thread (premain, attach) and used for every probe:
+     * one made here, on an application thread, per failure, would run that thread's inheritable thread-locals'
+     * childValue each time and, on JDK 8, count in its thread group as unstarted for good. Two threads probing at once:
+     * the second one's add is refused as "previously registered" (not shutting down: during a shutdown the add fails
+     * first with "Shutdown in progress").
+     */
+    static volatile Thread probe;
+
+    static void makeProbe() {
+        if (probe == null) {
+            Thread t = new Thread(NOOP, "sessionguard-shutdown-probe");
+            t.setContextClassLoader(null);
+            probe = t;
         }
     }
 

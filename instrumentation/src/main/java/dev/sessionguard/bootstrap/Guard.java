@@ -65,6 +65,7 @@ public final class Guard {
         Config.silentRollbackThrows = newSilentRollbackThrows;
         Config.hiddenCommitThrows = newHiddenCommitThrows;
         EventLog.active = log;
+        Failures.makeProbe(); // here, on premain's (or the attach's) thread
         // the deadline thread starts when the shield is armed (shieldArming(false)), on the agent's own thread:
         // a JVM that never loads a library class has none, and premain does not pay for it
         Config.mode = newMode;

@@ -28,6 +28,34 @@ class FailuresTest {
         assertFalse(Failures.isClosedFailure(new SQLException((String) null)));
     }
 
+    /**
+     * The shutdown probe (a failure in hand: is the JVM shutting down?) makes no thread on the application's thread:
+     * each one ran the application's inheritable thread-locals' childValue (and, on JDK 8, stayed counted in its
+     * thread group). Before, every probe made one.
+     */
+    @Test
+    void theShutdownProbeMakesNoThreadOnTheApplicationsThread() throws Exception {
+        RecordingLog.protect(false); // the agent's configure: the probe is made there
+        final java.util.concurrent.atomic.AtomicInteger copied = new java.util.concurrent.atomic.AtomicInteger();
+        final InheritableThreadLocal<Object> mdc = new InheritableThreadLocal<Object>() {
+            @Override
+            protected Object childValue(Object parent) {
+                copied.incrementAndGet();
+                return parent;
+            }
+        };
+        final boolean[] shuttingDown = new boolean[1];
+        Thread request = new Thread(() -> {
+            mdc.set("request-1");
+            shuttingDown[0] = Failures.isShuttingDown() || Failures.isShuttingDown();
+        });
+        request.start();
+        request.join();
+        Guard.setMode(Guard.MODE_OFF);
+        assertFalse(shuttingDown[0]);
+        assertEquals(0, copied.get(), "no thread made on the application's thread");
+    }
+
     @Test
     void interruptsButNotTimeouts() {
         assertTrue(Failures.hasInterruptCause(new SQLException("x", new InterruptedException())));

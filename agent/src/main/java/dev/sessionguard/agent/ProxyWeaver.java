@@ -148,9 +148,9 @@ final class ProxyWeaver {
             return null;
         }
 
-        ByteArrayOutputStream out = new ByteArrayOutputStream(b.length + pool.bytes.size() + 600);
+        Code out = new Code(b.length + pool.bytes.size() + 600);
         out.write(b, 0, 8);
-        u2(out, pool.next);
+        out.u2(pool.next);
         out.write(b, 10, cp[0] - 10);
         out.write(pool.bytes.toByteArray(), 0, pool.bytes.size());
         out.write(b, cp[0], methodsAt + 2 - cp[0]); // access flags to the method count
@@ -165,7 +165,7 @@ final class ProxyWeaver {
                 out.write(b, p, at - p); // access, name, descriptor, attribute count, attributes before Code
                 byte[] code = codes[which[m] - 1];
                 out.write(b, at, 2); // the Code attribute's name
-                u4(out, code.length);
+                out.u4(code.length);
                 out.write(code, 0, code.length);
                 out.write(b, codeEnd, end - codeEnd); // attributes after Code (Exceptions, ...)
             }
@@ -334,6 +334,13 @@ final class ProxyWeaver {
 
     /** Bytes written in order; a forward jump's offset filled in when its target is known. */
     private static final class Code extends ByteArrayOutputStream {
+        Code() {
+        }
+
+        Code(int size) {
+            super(size);
+        }
+
         int at() {
             return count;
         }
@@ -407,16 +414,6 @@ final class ProxyWeaver {
             bytes.op(10).u2(owner).u2(nameAndType);
             return next++;
         }
-    }
-
-    private static void u2(ByteArrayOutputStream out, int v) {
-        out.write(v >>> 8);
-        out.write(v);
-    }
-
-    private static void u4(ByteArrayOutputStream out, int v) {
-        u2(out, v >>> 16);
-        u2(out, v & 0xFFFF);
     }
 
     private static byte[] ascii(String s) {

@@ -60,23 +60,7 @@ class InterruptShieldTest {
     @Test
     void anInterruptDuringTheCallIsHeldBackUntilItReturns() throws Exception {
         RecordingLog.protect(false);
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch sent = new CountDownLatch(1);
-        AtomicReference<String> seen = new AtomicReference<>();
-        Thread worker = new Thread(() -> {
-            CallState s = Guard.enter();
-            inside.countDown();
-            await(sent);
-            boolean during = Thread.currentThread().isInterrupted();
-            Guard.exit(s, Guard.COMMIT, this, "Test#commit", null);
-            seen.set(during + "/" + Thread.currentThread().isInterrupted());
-        });
-        worker.start();
-        inside.await();
-        interrupt(worker);
-        sent.countDown();
-        worker.join();
-        assertEquals("false/true", seen.get(), "not during the call, set after it");
+        assertEquals("false/true", interruptedInsideACall(InterruptShieldTest::interrupt), "not during the call, set after it");
     }
 
     /** A worker inside a call while {@code interrupter} interrupts it: "flag during the call/flag after it". */

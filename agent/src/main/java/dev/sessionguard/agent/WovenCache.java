@@ -41,7 +41,8 @@ final class WovenCache {
                         + " (option cache=DIR or cache=off)", null);
                 return null;
             }
-            removeStale(root, dir);
+            mark(dir);
+            removeStale(root, dir, option == null);
             return new WovenCache(dir);
         } catch (Throwable t) {
             log.info("no woven-class cache (" + t + "); classes are woven at every start");
@@ -49,20 +50,43 @@ final class WovenCache {
         }
     }
 
-    /** Other agent builds' entries nobody added to for two days: a new build is in use. */
-    private static void removeStale(File root, File current) {
+    /** The file that says a directory is an agent build's cache, which a later build may remove when stale. */
+    static final String MARK = ".sessionguard-cache";
+    /** The name of an agent build's directory ({@link PrivateDir#build}: version, jar length, jar time). */
+    private static final String BUILD = ".*-[0-9a-f]+-[0-9a-f]+";
+
+    private static void mark(File dir) {
+        try {
+            new File(dir, MARK).createNewFile();
+        } catch (Throwable t) {
+            // without it, this directory is never removed as stale: only a few woven classes left on disk
+        }
+    }
+
+    /**
+     * Other agent builds' caches nobody added to for two days: a new build is in use. In the agent's own directory
+     * ({@code ownRoot}: the default, {@code <tmpdir>/sessionguard-<user>}) every directory of an agent build; in a
+     * directory the user named (option {@code cache=DIR}, a home directory or a volume that holds other things too)
+     * only those that carry the mark of a cache (its name alone could be anybody's: {@code backup-2024-05}). Symbolic
+     * links are not followed, and only the files in such a directory are removed, then the directory if empty.
+     */
+    static void removeStale(File root, File current, boolean ownRoot) {
         File[] builds = root.listFiles();
         if (builds == null) {
             return;
         }
         long old = System.currentTimeMillis() - 2L * 24 * 3600 * 1000;
         for (File b : builds) {
-            if (b.isDirectory() && !b.equals(current) && b.lastModified() < old
-                    && (b.getName().startsWith("cache-") || b.getName().matches(".*-[0-9a-f]+-[0-9a-f]+"))) {
+            String n = b.getName();
+            if (!b.equals(current) && java.nio.file.Files.isDirectory(b.toPath(), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    && b.lastModified() < old && (ownRoot ? n.startsWith("cache-") || n.matches(BUILD)
+                            : n.matches(BUILD) && new File(b, MARK).isFile())) {
                 File[] entries = b.listFiles();
                 if (entries != null) {
                     for (File e : entries) {
-                        e.delete();
+                        if (java.nio.file.Files.isRegularFile(e.toPath(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                            e.delete();
+                        }
                     }
                 }
                 b.delete();

@@ -374,6 +374,11 @@ final class ProxyWeaver {
 
         void land(int jump, int target) {
             int offset = target - jump;
+            if (offset != (short) offset) {
+                // a branch offset is 16 bits, signed: past it (a method declaring thousands of exception types, 7 bytes
+                // of code each) this shape does not fit; weave() gives null and Byte Buddy weaves the class
+                throw new IllegalStateException("branch offset " + offset);
+            }
             buf[jump + 1] = (byte) (offset >>> 8);
             buf[jump + 2] = (byte) offset;
         }

@@ -215,6 +215,62 @@ class ProxyWeaverTest {
         assertNull(ProxyWeaver.weave(NAME, generated(DeclaresThrowable.class), METHODS));
     }
 
+    /**
+     * An interface whose commit() declares {@code n} exception types of its own (each a class defined here), in a
+     * loader of its own; returns the generator's proxy class file for it, named {@link #NAME}.
+     */
+    private static byte[] declaringExceptions(int n) throws Exception {
+        java.util.Map<String, byte[]> classes = new java.util.HashMap<>();
+        String[] types = new String[n];
+        for (int i = 0; i < n; i++) {
+            types[i] = "sgtest/E" + i;
+            ClassWriter w = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+            w.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC, types[i], null, "java/lang/Exception", null);
+            MethodVisitor init = w.visitMethod(Opcodes.ACC_PUBLIC, "<init>", "()V", null, null);
+            init.visitCode();
+            init.visitVarInsn(Opcodes.ALOAD, 0);
+            init.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/lang/Exception", "<init>", "()V", false);
+            init.visitInsn(Opcodes.RETURN);
+            init.visitMaxs(0, 0);
+            init.visitEnd();
+            w.visitEnd();
+            classes.put(types[i].replace('/', '.'), w.toByteArray());
+        }
+        ClassWriter w = new ClassWriter(0);
+        w.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC | Opcodes.ACC_INTERFACE | Opcodes.ACC_ABSTRACT, "sgtest/ManyExceptions", null, "java/lang/Object", null);
+        w.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_ABSTRACT, "commit", "()V", null, types).visitEnd();
+        w.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_ABSTRACT, "rollback", "()V", null, null).visitEnd();
+        w.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_ABSTRACT, "close", "()V", null, null).visitEnd();
+        w.visitEnd();
+        classes.put("sgtest.ManyExceptions", w.toByteArray());
+        ClassLoader loader = new ClassLoader(ProxyWeaverTest.class.getClassLoader()) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                byte[] b = classes.get(name);
+                if (b == null) {
+                    throw new ClassNotFoundException(name);
+                }
+                return defineClass(name, b, 0, b.length);
+            }
+        };
+        Method generate = Class.forName("java.lang.reflect.ProxyGenerator")
+                .getDeclaredMethod("generateProxyClass", ClassLoader.class, String.class, List.class, int.class);
+        generate.setAccessible(true);
+        return (byte[]) generate.invoke(null, loader, NAME.replace('/', '.'), Collections.singletonList(loader.loadClass("sgtest.ManyExceptions")),
+                java.lang.reflect.Modifier.PUBLIC | java.lang.reflect.Modifier.FINAL);
+    }
+
+    /**
+     * Each exception type a method passes on takes 7 bytes of the woven code, and a branch jumps over them all with a
+     * 16-bit offset: past about 4,680 types that offset wrapped and the woven class failed verification (the host's
+     * Proxy.newProxyInstance with it). Such a class goes to Byte Buddy; a hundred types are woven here.
+     */
+    @Test
+    void thousandsOfDeclaredExceptionsAreLeftToByteBuddy() throws Exception {
+        assertNotNull(ProxyWeaver.weave(NAME, declaringExceptions(100), METHODS));
+        assertTrue(ProxyWeaver.weave(NAME, declaringExceptions(4_700), METHODS) == null, "4,700 types: left to Byte Buddy");
+    }
+
     @Test
     void aBodyThatIsNotTheGeneratorsIsLeftToByteBuddy() throws Exception {
         ClassWriter w = new ClassWriter(ClassWriter.COMPUTE_MAXS);

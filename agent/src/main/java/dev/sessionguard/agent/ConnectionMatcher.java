@@ -39,7 +39,7 @@ final class ConnectionMatcher {
      * {@code pd}: the class's protection domain, whose jar or directory is read first for its supertypes.
      */
     Target match(final ClassLoader loader, ProtectionDomain pd, String className, byte[] bytes) {
-        if (skipped(className)) {
+        if (skipped(className, jdkLoader(loader))) {
             return null;
         }
         ClassHeader h = ClassHeader.read(bytes, true);
@@ -65,8 +65,12 @@ final class ConnectionMatcher {
         return byMethods[h.declared];
     }
 
-    /** JDK classes (except java.lang.reflect.Proxy classes, which live in jdk.proxyN or com.sun.proxy) and the agent's own. */
-    static boolean skipped(String n) {
+    /**
+     * JDK classes (except java.lang.reflect.Proxy classes, which live in jdk.proxyN or com.sun.proxy) and the agent's
+     * own. {@code jdk}: the class comes from the JDK's own loaders (bootstrap, platform); only there is a com.sun class
+     * the JDK's: an application server's are not (GlassFish's and Payara's connection wrappers are com.sun.gjc.spi).
+     */
+    static boolean skipped(String n, boolean jdk) {
         if (n.startsWith("java/") || n.startsWith("javax/") || n.startsWith("sun/") || n.startsWith("dev/sessionguard/")
                 || n.contains("$$Lambda")) {
             return true;
@@ -74,7 +78,23 @@ final class ConnectionMatcher {
         if (n.startsWith("jdk/")) {
             return !n.startsWith("jdk/proxy");
         }
-        return n.startsWith("com/sun/") && !n.startsWith("com/sun/proxy/");
+        return jdk && n.startsWith("com/sun/") && !n.startsWith("com/sun/proxy/");
+    }
+
+    /** The platform (JDK 9+) or extension (JDK 8) class loader: the system class loader's parent. */
+    private static final ClassLoader PLATFORM = platform();
+
+    private static ClassLoader platform() {
+        try {
+            return ClassLoader.getSystemClassLoader().getParent();
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /** Is {@code loader} one of the JDK's own (the bootstrap loader is null)? */
+    static boolean jdkLoader(ClassLoader loader) {
+        return loader == null || loader == PLATFORM;
     }
 
     private boolean extendsConnection(Function<String, byte[]> source, ClassHeader h, int depth) {
@@ -127,6 +147,7 @@ final class ConnectionMatcher {
 
     /** For classes already loaded (attach, detach): is {@code c} a Connection implementation declaring a guarded method? */
     static boolean isLoadedCandidate(Class<?> c, Class<?> connection) {
-        return connection != null && !c.isInterface() && connection.isAssignableFrom(c) && !skipped(c.getName().replace('.', '/'));
+        return connection != null && !c.isInterface() && connection.isAssignableFrom(c)
+                && !skipped(c.getName().replace('.', '/'), jdkLoader(c.getClassLoader()));
     }
 }

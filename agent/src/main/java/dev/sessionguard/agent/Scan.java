@@ -228,7 +228,7 @@ public final class Scan {
         classes.put(binary, bytes);
         archiveClasses.computeIfAbsent(archive, a -> new HashMap<>()).put(binary, bytes);
         Target t = targets.get(entry);
-        if (t == null && !internal.startsWith("META-INF/") && !ConnectionMatcher.skipped(internal)) {
+        if (t == null && !internal.startsWith("META-INF/") && !ConnectionMatcher.skipped(internal, false)) {
             ClassHeader h = ClassHeader.read(bytes, true);
             if (h != null) {
                 candidates.add(new Found(archive, library, internal, bytes, null));

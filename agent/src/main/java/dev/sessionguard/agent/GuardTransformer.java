@@ -93,6 +93,12 @@ final class GuardTransformer implements ClassFileTransformer {
     private volatile ClassFileTransformer registered;
 
     void moduleReadFailed(String className, String module, Throwable t) {
+        String prefix = className.replace('/', '.') + "#";
+        for (String m : instrumented) {
+            if (m.startsWith(prefix)) {
+                instrumented.remove(m); // returned unwoven after all: not in the report, JMX, or what detach restores
+            }
+        }
         log.warn("left " + className.replace('/', '.') + " uninstrumented: its module " + module
                 + " cannot be given access to the helper classes (" + t + ")", t);
     }

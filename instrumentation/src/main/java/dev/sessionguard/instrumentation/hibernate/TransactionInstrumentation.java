@@ -110,9 +110,12 @@ public final class TransactionInstrumentation extends HibernateTarget {
                         && !((org.hibernate.resource.transaction.spi.TransactionCoordinator) coordinator)
                                 .getTransactionCoordinatorBuilder().isJta()
                         && !((org.hibernate.engine.spi.SharedSessionContractImplementor) kept)
-                                .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected()) {
-                    // a JDBC transaction holds its connection from begin() to the end; without it, commit() commits
-                    // nothing (Hibernate released it mid-transaction: the factory closed during a statement)
+                                .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected()
+                        && ((org.hibernate.engine.spi.SharedSessionContractImplementor) kept).getFactory().isClosed()) {
+                    // a JDBC transaction holds its connection from its first statement to the end; without it once
+                    // the factory is closed, commit() commits nothing (Hibernate released it mid-transaction: the
+                    // factory closed during a statement). With the factory open it is only not taken yet
+                    // (hibernate.connection.provider_disables_autocommit: begin() takes none, the flush in commit() does)
                     why = "the transaction's JDBC connection was released before commit (its session's factory was"
                             + " closed during a statement), so its work was rolled back by the pool";
                 }

@@ -57,7 +57,13 @@ final class Db {
 
     /** A pool whose URL carries extra driver parameters ({@code socketTimeout=1}). */
     HikariDataSource pool(int size, String urlParameters) {
+        return pool(size, urlParameters, true);
+    }
+
+    /** {@code autoCommit}: the pool's connections start in auto-commit mode (HikariCP's default) or not. */
+    HikariDataSource pool(int size, String urlParameters, boolean autoCommit) {
         HikariConfig c = new HikariConfig();
+        c.setAutoCommit(autoCommit);
         c.setJdbcUrl(urlParameters == null ? url : url + (url.contains("?") ? "&" : "?") + urlParameters);
         c.setUsername(user);
         c.setPassword(System.getProperty("sg.pg.password", ""));
@@ -66,6 +72,9 @@ final class Db {
         c.setConnectionTimeout(10_000);
         return new HikariDataSource(c);
     }
+
+    /** Set before {@link #sessionFactory}: the pool's connections come with auto-commit off, and Hibernate is told so. */
+    boolean providerDisablesAutoCommit;
 
     SessionFactory sessionFactory(javax.sql.DataSource ds, boolean jpaCompliance) {
         return sessionFactory(ds, jpaCompliance, false);
@@ -99,6 +108,11 @@ final class Db {
         Properties p = cfg.getProperties();
         if (provider == null) {
             p.put("hibernate.connection.datasource", ds);
+        }
+        if (providerDisablesAutoCommit) {
+            // the pool hands out connections with auto-commit off: Hibernate (5.2.10 on) then takes the connection at
+            // the transaction's first statement, not at begin()
+            p.put("hibernate.connection.provider_disables_autocommit", "true");
         }
         if (jpaCompliance) {
             p.put("hibernate.jpa.compliance.closed", "true");

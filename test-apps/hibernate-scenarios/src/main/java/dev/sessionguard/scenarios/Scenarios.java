@@ -52,14 +52,15 @@ public final class Scenarios {
 
     private void run(String name) throws Exception {
         db.createTable();
-        pool = db.pool(name.equals("s12") ? 8 : 5);
+        db.providerDisablesAutoCommit = name.equals("s23");
+        pool = db.pool(name.equals("s12") ? 8 : 5, null, !db.providerDisablesAutoCommit);
         // s2, s6 and s10 are the JPA-bootstrap services: JPA compliance is on there by default
         boolean jpa = name.equals("s2") || name.equals("s6") || name.equals("s10");
         // s16/s17 stop a thread inside commit() with a hook on the pool's connections
         // s18 persists an entity, so the silent rollback can name what it lost
         boolean hooked = name.equals("s16") || name.equals("s17") || name.equals("s20") || name.equals("s21")
                 || name.equals("s22");
-        boolean mapped = name.equals("s18") || name.equals("s21") || name.equals("s22");
+        boolean mapped = name.equals("s18") || name.equals("s21") || name.equals("s22") || name.equals("s23");
         sf = db.sessionFactory(hooked ? Hooks.hooked(pool) : pool, jpa, mapped,
                 name.equals("s19") ? new HeldProvider(pool, factoryClosing, workerDone) : null);
         switch (name) {
@@ -85,6 +86,7 @@ public final class Scenarios {
             case "s20": otherThreadDuring("rollback", Hooks.BEFORE_ROLLBACK, false); break;
             case "s21": otherThreadDuring("flush", Hooks.BEFORE_STATEMENT, false); break;
             case "s22": otherThreadDuring("commit", Hooks.BEFORE_STATEMENT, false); break;
+            case "s23": commitTakingItsConnectionLate(); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -755,6 +757,29 @@ public final class Scenarios {
         result.put("rows", String.valueOf(db.rows()));
         result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
         sf = null;
+    }
+
+    // ------------------------------------------------------------------ 23
+
+    /**
+     * An ordinary commit where the pool's connections come with auto-commit off and Hibernate is told so
+     * (hibernate.connection.provider_disables_autocommit, a common HikariCP tuning): begin() takes no connection, and
+     * the entity's insert, with its id assigned, waits for the flush inside commit(). Nothing is wrong: the row is
+     * committed. (The agent took the missing connection at commit() for one released mid-transaction, reported a
+     * silent rollback at ERROR and, with silentRollback=throw, threw from a commit that had committed.)
+     */
+    private void commitTakingItsConnectionLate() {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        s.persist(new OrderRow(1));
+        String caller = "none";
+        try {
+            tx.commit();
+        } catch (RuntimeException e) {
+            caller = describe(e);
+        }
+        s.close();
+        result.put("caller", caller);
     }
 
     /**

@@ -416,6 +416,25 @@ class ProtectionScenariosTest {
     }
 
     /**
+     * A commit whose connection is taken only by the flush inside it (the pool's connections without auto-commit,
+     * hibernate.connection.provider_disables_autocommit) commits: no silent rollback is reported, and with
+     * silentRollback=throw the caller is not told the committed order was lost.
+     */
+    @org.junit.jupiter.api.Test
+    void aCommitThatTakesItsConnectionLateIsNotASilentRollback() throws Exception {
+        Outcome[] o = both("s23", "h2");
+        assertEquals("none", o[0].get("caller"), o[0].toString());
+        assertEquals("1", o[0].get("rows"), o[0].toString());
+        assertEquals("1", o[1].get("rows"), o[1].toString());
+        assertEquals(0, o[1].event("commit.silentRollback"), o[1].toString());
+        Outcome raise = Fork.run(MAIN, "s23", "h2", true, "silentRollback=throw");
+        assertEquals("none", raise.get("caller"), raise.toString());
+        assertEquals("1", raise.get("rows"), raise.toString());
+        matrix("23 commit taking its connection late", "h2", "commit returned normally; rows " + o[0].get("rows"),
+                "the same, no commit.silentRollback; with silentRollback=throw the caller gets " + raise.get("caller"));
+    }
+
+    /**
      * The thundering herd's rare failure (1 run in about 120 under load), made deterministic: the factory is
      * closed while a worker's statement runs and its connection provider is still stopping. Hibernate 5 then
      * releases the connection mid-transaction and the worker's rollback() takes a fresh one with no

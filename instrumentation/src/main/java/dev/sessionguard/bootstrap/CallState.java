@@ -55,8 +55,41 @@ public final class CallState {
     String nestedCommitSite;
     /** The connection whose commit failed there: if it commits again and succeeds, nothing was lost. */
     Object nestedCommitSelf;
-    /** The connection a rollback inside the outermost call succeeded on: a commit of it right after commits nothing. */
-    Object nestedRolledBack;
+    /**
+     * The connections (each layer's: a pool's proxy and its driver's) whose transaction a commit or a rollback inside
+     * the outermost call ended: a commit of one of them after that commits nothing (a pool or Hibernate resetting it
+     * with setAutoCommit(true)), and its failure loses nothing. The last four; {@link #endedCount} of them are set.
+     * Cleared when the outermost call ends.
+     */
+    Object ended0;
+    Object ended1;
+    Object ended2;
+    Object ended3;
+    int endedCount;
+
+    void ended(Object connection) {
+        if (hasEnded(connection)) {
+            return;
+        }
+        switch (endedCount++ & 3) {
+            case 0: ended0 = connection; break;
+            case 1: ended1 = connection; break;
+            case 2: ended2 = connection; break;
+            default: ended3 = connection; break;
+        }
+    }
+
+    boolean hasEnded(Object connection) {
+        return endedCount != 0 && (connection == ended0 || connection == ended1 || connection == ended2 || connection == ended3);
+    }
+
+    void clearEnded() {
+        ended0 = null;
+        ended1 = null;
+        ended2 = null;
+        ended3 = null;
+        endedCount = 0;
+    }
     /**
      * Own thread: the state of the thread this one is delivering an interrupt to through Thread.interrupt()
      * (InterruptShield), null when it is not delivering.

@@ -126,7 +126,7 @@ public final class Guard {
             return null;
         }
         s.flags = flags;
-        // nestedCommitFailure and nestedRolledBack are null here: the outermost exit clears them
+        // nestedCommitFailure and the ended connections are cleared here: the outermost exit clears them
         s.depth = 1;
         return s;
     }
@@ -156,9 +156,11 @@ public final class Guard {
         }
         s.depth = 0;
         int flags = s.flags;
-        if (thrown == null && (flags & SHIELDED) == 0 && s.nestedCommitFailure == null && s.commitFailure == null
-                && s.nestedRolledBack == null) {
+        if (thrown == null && (flags & SHIELDED) == 0 && s.nestedCommitFailure == null && s.commitFailure == null) {
             // the normal path: nothing to decide, no interrupt to set again unless one was held back meanwhile
+            if (s.endedCount != 0) {
+                s.clearEnded();
+            }
             if ((flags & OPENED) != 0 && InterruptShield.close(s)) {
                 Thread.currentThread().interrupt();
             }
@@ -169,18 +171,17 @@ public final class Guard {
 
     /** A guarded call inside the outermost one ended: a rollback that succeeded, or a commit. */
     private static void nestedEnded(CallState s, int op, Object self, String site, Throwable thrown) {
-        if (op == ROLLBACK) {
-            s.nestedRolledBack = self;
-        } else if (thrown == null) {
-            if (self == s.nestedCommitSelf) {
+        if (thrown == null) {
+            if (op == COMMIT && self == s.nestedCommitSelf) {
                 // the same connection committed after its failed commit (a wrapper that retries): nothing is lost
                 s.nestedCommitFailure = null;
                 s.nestedCommitSelf = null;
             }
-        } else if (self != s.nestedRolledBack) {
+            s.ended(self);
+        } else if (!s.hasEnded(self)) {
             // a commit below the call the application made (c3p0's close() committing through
-            // setAutoCommit(true)). One right after a rollback of the same connection (a pool resetting
-            // it, Hibernate's release) commits nothing: its failure loses nothing
+            // setAutoCommit(true)). One after a commit or a rollback of the same connection (a pool resetting
+            // it, Hibernate's release after its commit) commits nothing: its failure loses nothing
             s.nestedCommitFailure = thrown;
             s.nestedCommitSite = site;
             s.nestedCommitSelf = self;
@@ -198,7 +199,7 @@ public final class Guard {
         } finally {
             s.nestedCommitFailure = null;
             s.nestedCommitSelf = null;
-            s.nestedRolledBack = null;
+            s.clearEnded();
             boolean held = (flags & OPENED) != 0 && InterruptShield.close(s);
             if ((flags & SHIELDED) != 0 || held) {
                 // set again whatever happened in between: a driver that consumed it cannot lose it

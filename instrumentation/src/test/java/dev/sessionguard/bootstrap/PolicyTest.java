@@ -217,6 +217,54 @@ class PolicyTest {
         assertSame(driverFailed, Guard.exit(again, Guard.COMMIT, connectionA, "Wrapper#commit", null), "hiddenCommit=throw");
     }
 
+    /**
+     * Hibernate's commit() after the driver committed: afterCompletion resets the connection with setAutoCommit(true),
+     * which H2 and pgjdbc run as a commit of their own; if that one fails (the database closing at shutdown), nothing
+     * of the transaction is lost: it was committed. Through a pool's proxy too (the proxy's commit ends last).
+     */
+    @Test
+    void aFailedCommitOfNothingAfterTheDriverCommittedIsNotAHiddenCommit() {
+        RecordingLog log = RecordingLog.protect(true);
+        SQLException closed = new SQLException("Database is already closed", "90121");
+        Object proxy = new Object();
+        CallState outer = Guard.enter();
+        CallState viaProxy = Guard.enter();
+        assertNull(Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", null));
+        assertNull(Guard.exit(viaProxy, Guard.COMMIT, proxy, "Proxy#commit", null));
+        assertSame(closed, Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", closed)); // setAutoCommit(true)
+        assertNull(Guard.exit(outer, Guard.COMMIT, connectionA, "TransactionImpl#commit", null), "committed: nothing to throw");
+        assertTrue(log.lines().stream().noneMatch(l -> l.contains("commit.failed")), log.lines().toString());
+    }
+
+    /**
+     * DBCP2 returning a connection: passivate rolls back through the pool's wrapper (whose rollback ends last), then
+     * setAutoCommit(true) commits on the driver's connection below it; that commit's failure loses nothing.
+     */
+    @Test
+    void aFailedCommitOfNothingAfterAWrappersRollbackIsNotAHiddenCommit() {
+        RecordingLog log = RecordingLog.protect(true);
+        SQLException closed = new SQLException("Database is already closed", "90121");
+        Object wrapper = new Object();
+        CallState outer = Guard.enter();
+        CallState viaWrapper = Guard.enter();
+        assertNull(Guard.exit(Guard.enter(), Guard.ROLLBACK, connectionB, "Driver#rollback", null));
+        assertNull(Guard.exit(viaWrapper, Guard.ROLLBACK, wrapper, "PoolableConnection#rollback", null));
+        Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", closed);
+        assertNull(Guard.exit(outer, Guard.CLOSE, connectionA, "PoolingDataSource#close", null));
+        assertTrue(log.lines().stream().noneMatch(l -> l.contains("commit.failed")), log.lines().toString());
+    }
+
+    /** Another connection's failed commit after one connection committed is still a commit that failed. */
+    @Test
+    void aFailedCommitOfAnotherConnectionIsStillReported() {
+        RecordingLog.protect(true);
+        SQLException failed = new SQLException("could not serialize access", "40001");
+        CallState outer = Guard.enter();
+        assertNull(Guard.exit(Guard.enter(), Guard.COMMIT, connectionB, "Driver#commit", null));
+        Guard.exit(Guard.enter(), Guard.COMMIT, new Object(), "Driver#commit", failed);
+        assertSame(failed, Guard.exit(outer, Guard.COMMIT, connectionA, "Wrapper#commit", null), "hiddenCommit=throw");
+    }
+
     /** A wrapper that retries its driver's failed commit, and the retry commits: nothing lost, nothing reported. */
     @Test
     void aRetriedCommitThatSucceedsIsNotReported() {

@@ -510,7 +510,7 @@ public final class Guard {
         return protect;
     }
 
-    /** The release of {@link #releaseOrphanedConnection} failed: logged, never thrown (close() had returned normally). */
+    /** The release of {@link #releaseOrphanedConnection} failed: logged, never thrown (what close() itself threw, if anything, goes on). */
     public static void releaseFailed(Object self, String site, Throwable t) {
         Counters.record(Events.CLOSE_SWALLOWED, Failures.isShuttingDown() ? Events.SHUTDOWN : Events.CLOSED, EventLog.WARN,
                 true, self, site, t, "releasing the connection of a session whose factory was closed failed");

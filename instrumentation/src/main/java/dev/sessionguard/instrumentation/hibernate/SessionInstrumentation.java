@@ -71,7 +71,9 @@ public final class SessionInstrumentation extends HibernateTarget {
                 if (busy) {
                     Guard.unmarkBusy(state, self);
                 }
-                if (release && thrown == null && Guard.releaseOrphanedConnection(self, site)) {
+                // whether or not close() threw: under JPA compliance (hibernate.jpa.compliance.closed) the close() of a
+                // session whose factory is closed throws IllegalStateException and does nothing else either
+                if (release && Guard.releaseOrphanedConnection(self, site)) {
                     try {
                         // the part of close() that matters here, and that works with the factory gone (5.6 to 7.4):
                         // the JDBC connection goes back to the pool, which rolls its transaction back

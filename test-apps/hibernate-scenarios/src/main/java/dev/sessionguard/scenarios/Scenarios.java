@@ -55,7 +55,8 @@ public final class Scenarios {
         db.providerDisablesAutoCommit = name.equals("s23");
         pool = db.pool(name.equals("s12") ? 8 : 5, null, !db.providerDisablesAutoCommit);
         // s2, s6 and s10 are the JPA-bootstrap services: JPA compliance is on there by default
-        boolean jpa = name.equals("s2") || name.equals("s6") || name.equals("s10");
+        // s24 is s15 with JPA compliance on: close() of a session whose factory is closed throws
+        boolean jpa = name.equals("s2") || name.equals("s6") || name.equals("s10") || name.equals("s24");
         // s16/s17 stop a thread inside commit() with a hook on the pool's connections
         // s18 persists an entity, so the silent rollback can name what it lost
         boolean hooked = name.equals("s16") || name.equals("s17") || name.equals("s20") || name.equals("s21")
@@ -87,6 +88,7 @@ public final class Scenarios {
             case "s21": otherThreadDuring("flush", Hooks.BEFORE_STATEMENT, false); break;
             case "s22": otherThreadDuring("commit", Hooks.BEFORE_STATEMENT, false); break;
             case "s23": commitTakingItsConnectionLate(); break;
+            case "s24": factoryClosedSessionOnlyClosed(); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }

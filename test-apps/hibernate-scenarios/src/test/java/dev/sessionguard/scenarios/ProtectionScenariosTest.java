@@ -308,6 +308,25 @@ class ProtectionScenariosTest {
                 "connections left " + o[1].get("active") + "; pg_locks of the backend " + o[1].get("locks") + "; row free: " + o[1].get("rowFree") + " (close.released)");
     }
 
+    /**
+     * 15 with JPA compliance on (hibernate.jpa.compliance.closed, as a JPA bootstrap has it): close() of a session
+     * whose factory is closed throws IllegalStateException instead of doing nothing. The connection must go back to
+     * the pool all the same.
+     */
+    @org.junit.jupiter.api.Test
+    void factoryClosedSessionOnlyClosedUnderJpaCompliance() throws Exception {
+        Outcome[] o = both("s24", "h2");
+        if (!applies(!"0".equals(o[0].get("active")), o, "24 factory closed, close() only, JPA compliance", "h2", "cleanup", "active", "rowFree", "rows")) {
+            return;
+        }
+        assertEquals("0", o[1].get("active"), "close.released: the connection is back in the pool " + o[1]);
+        assertEquals("yes", o[1].get("rowFree"), "the transaction was rolled back: its row lock is gone");
+        assertEquals(1, o[1].event("close.released"), o[1].toString());
+        matrix("24 factory closed, close() only, JPA compliance", "h2",
+                "close() threw " + o[0].get("cleanup") + "; connections left " + o[0].get("active") + "; row still locked: " + o[0].get("rowFree"),
+                "close() threw " + o[1].get("cleanup") + "; connections left " + o[1].get("active") + "; row free: " + o[1].get("rowFree") + " (close.released)");
+    }
+
     @ParameterizedTest(name = "16 close() from thread B while A commits [{0}]")
     @ValueSource(strings = {"h2", "postgres"})
     void closeDuringCommit(String db) throws Exception {

@@ -1,7 +1,8 @@
 package dev.sessionguard.bootstrap;
 
-import java.util.Map;
-import java.util.WeakHashMap;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -19,10 +20,58 @@ final class InterruptShield {
 
     /**
      * Every thread that has made a guarded call, to its state: for interrupters, who have only the Thread.
-     * Weak keys: dead threads (virtual threads included) are not kept. Registered once per thread; read
-     * under the lock by Thread.interrupt() only.
+     * Weak keys: dead threads (virtual threads included) are not kept. Registered once per thread, without a
+     * lock: with a virtual thread per request that is once per request, and Thread.interrupt() reads it on every
+     * interrupt of the JVM (a monitor here pinned carriers on JDK 21 to 23 and made every first call and every
+     * interrupt wait for each other). Entries of collected threads are removed by the next registrations.
      */
-    private static final Map<Thread, CallState> THREADS = new WeakHashMap<Thread, CallState>();
+    private static final ConcurrentHashMap<Object, CallState> THREADS = new ConcurrentHashMap<Object, CallState>();
+    private static final ReferenceQueue<Thread> COLLECTED = new ReferenceQueue<Thread>();
+
+    /** The key a thread is registered under: its weak reference, equal to a {@link Lookup} of the same thread. */
+    private static final class Registered extends WeakReference<Thread> {
+        private final int hash;
+
+        Registered(Thread t) {
+            super(t, COLLECTED);
+            hash = System.identityHashCode(t);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (o == this) {
+                return true;
+            }
+            Thread t = get();
+            return t != null && (o instanceof Lookup ? ((Lookup) o).thread == t : o instanceof Registered && ((Registered) o).get() == t);
+        }
+    }
+
+    /** A thread looked up: equal to its {@link Registered} key while that thread is reachable. */
+    private static final class Lookup {
+        final Thread thread;
+        private final int hash;
+
+        Lookup(Thread t) {
+            thread = t;
+            hash = System.identityHashCode(t);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Registered && ((Registered) o).get() == thread;
+        }
+    }
 
     /** Made and started by the agent's thread ({@link #start}); null until then (package-private: tests). */
     static volatile ScheduledExecutorService deadlines;
@@ -35,35 +84,35 @@ final class InterruptShield {
     }
 
     static void register(Thread t, CallState s) {
-        synchronized (THREADS) {
-            THREADS.put(t, s);
+        Object gone;
+        while ((gone = COLLECTED.poll()) != null) {
+            THREADS.remove(gone); // a collected thread's key: equal to itself only
         }
+        THREADS.put(new Registered(t), s);
     }
 
     private static CallState stateOf(Thread t) {
-        synchronized (THREADS) {
-            return THREADS.get(t);
-        }
+        return THREADS.get(new Lookup(t));
     }
 
     /** Threads inside a shielded call now: for tests, JMX and the report. */
     static int openCalls() {
         int n = 0;
-        synchronized (THREADS) {
-            for (CallState s : THREADS.values()) {
-                if (CallState.isOpen(s.word)) {
-                    n++;
-                }
+        for (CallState s : THREADS.values()) {
+            if (CallState.isOpen(s.word)) {
+                n++;
             }
         }
         return n;
     }
 
-    /** Threads whose state is known (registered once each; dead ones drop out): for tests. */
-    static int threadsKnown() {
-        synchronized (THREADS) {
-            return THREADS.size();
+    /** Is {@code s} the registered state of some thread (collected threads' entries dropped first)? For tests. */
+    static boolean registered(CallState s) {
+        Object gone;
+        while ((gone = COLLECTED.poll()) != null) {
+            THREADS.remove(gone);
         }
+        return THREADS.containsValue(s);
     }
 
     /**

@@ -276,4 +276,55 @@ class InterruptShieldTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * A thread's first guarded call registers it for interrupters, and every interrupt looks its target up: with a
+     * virtual thread per request that is every request, and every interrupt of the JVM. Neither waits for a lock
+     * (a monitor here made them wait for each other, and pinned virtual threads' carriers on JDK 21 to 23): a new
+     * thread's first call and an interrupt complete while the registry's object is locked by someone else.
+     */
+    @Test
+    void aThreadsFirstCallAndAnInterruptTakeNoLock() throws Exception {
+        RecordingLog.protect(false);
+        java.lang.reflect.Field f = InterruptShield.class.getDeclaredField("THREADS");
+        f.setAccessible(true);
+        Object registry = f.get(null);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread worker = new Thread(() -> {
+            CallState s = Guard.enter();
+            Guard.exit(s, Guard.COMMIT, this, "Driver#commit", null);
+            interrupt(Thread.currentThread());
+            Thread.interrupted();
+            done.countDown();
+        }, "first-call");
+        synchronized (registry) {
+            worker.start();
+            assertTrue(done.await(30, TimeUnit.SECONDS), "the first call and the interrupt waited for the registry's lock");
+        }
+        worker.join();
+    }
+
+    /** A thread that made a guarded call and ended is forgotten once it is collected: nothing kept per thread. */
+    @Test
+    void aCollectedThreadIsForgotten() throws Exception {
+        RecordingLog.protect(false);
+        AtomicReference<CallState> state = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            CallState s = Guard.enter();
+            state.set(s);
+            Guard.exit(s, Guard.COMMIT, this, "Driver#commit", null);
+        }, "short-lived");
+        t.start();
+        t.join();
+        assertTrue(InterruptShield.registered(state.get()));
+        java.lang.ref.WeakReference<Thread> gone = new java.lang.ref.WeakReference<>(t);
+        t = null;
+        boolean registered = true;
+        for (int i = 0; i < 100 && (gone.get() != null || (registered = InterruptShield.registered(state.get()))); i++) {
+            System.gc(); // the key is cleared, then enqueued by the reference handler: the collector's pace
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        assertNull(gone.get(), "the thread was collected");
+        assertFalse(registered, "its entry was removed");
+    }
 }

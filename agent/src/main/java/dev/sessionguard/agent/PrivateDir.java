@@ -114,9 +114,21 @@ final class PrivateDir {
         return new String(c);
     }
 
-    /** The agent build: the jar's version, size and time, so that a rebuilt agent never reuses older files. */
+    /**
+     * The agent build, so that a rebuilt agent never reuses older files: the jar's version, the identity of its
+     * contents the build wrote ({@link BuildId}) and its size; a jar without that identity (a build from before it,
+     * a test's class directory) its version, size and time.
+     */
     static String build() throws Exception {
         File jar = new File(PrivateDir.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        return safe(Version.get()) + "-" + Long.toHexString(jar.length()) + "-" + Long.toHexString(jar.lastModified());
+        byte[] id = null;
+        try {
+            id = AgentJar.bytes(BuildId.RESOURCE);
+        } catch (Exception e) {
+            // no identity: size and time below
+        }
+        String contents = id != null && id.length == 16 ? new String(id, java.nio.charset.StandardCharsets.US_ASCII)
+                : Long.toHexString(jar.lastModified());
+        return safe(Version.get()) + "-" + safe(contents) + "-" + Long.toHexString(jar.length());
     }
 }

@@ -119,10 +119,17 @@ public final class Scan {
      * The build's entry (agent/pom.xml): {@code scan --prewoven DIR <libraries>} in Maven's own JVM, so it
      * throws instead of exiting.
      */
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         int code = run(args, System.out, System.err);
         if (code != 0) {
             throw new IllegalStateException("scan " + String.join(" ", args) + " ended with " + code);
+        }
+        if (args.length >= 2 && args[0].equals("--prewoven")) {
+            // DIR is <classes>/META-INF/sessionguard/woven: the build's identity goes into the same classes
+            File classes = new File(args[1]).getParentFile().getParentFile().getParentFile();
+            String id = BuildId.compute(classes, BuildId.classpathOf(Scan.class.getClassLoader()));
+            java.nio.file.Files.write(new File(classes, BuildId.RESOURCE).toPath(), id.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            System.out.println("build id " + id);
         }
     }
 

@@ -72,11 +72,14 @@ final class Options {
                 throw invalid("targets", targets, "a list of " + String.join(", ", TARGETS) + " separated by ',' or '+'");
             }
         }
+        if (!h && !j) {
+            throw invalid("targets", targets, "a list of " + String.join(", ", TARGETS) + " separated by ',' or '+'");
+        }
         hibernate = h;
         jdbc = j;
         String r = values.get("report");
-        if (r != null && r.trim().isEmpty()) {
-            throw invalid("report", r, "a file path");
+        if (r != null && (r.trim().isEmpty() || r.endsWith("/") || r.endsWith(java.io.File.separator) || new java.io.File(r).isDirectory())) {
+            throw invalid("report", r, "a file path, not a directory");
         }
         report = r;
     }

@@ -3,7 +3,6 @@ package dev.sessionguard.agent;
 import dev.sessionguard.bootstrap.Events;
 import dev.sessionguard.bootstrap.Guard;
 import java.io.File;
-import java.io.FileOutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +19,7 @@ final class Report {
 
     private final Options options;
     private final File file;
-    private GuardTransformer transformer;
+    GuardTransformer transformer; // package-private: tests
     private volatile boolean exiting;
 
     Report(Options options) {
@@ -57,22 +56,41 @@ final class Report {
         }, "sessionguard-report"));
     }
 
+    /**
+     * Writes the report: into a new file of a name nobody can foresee in the report's directory (a link planted at a
+     * predictable name, in a directory others can write, is never followed), then moved over the report. Whatever
+     * fails, nothing but that new file is ever removed (the path may have become a directory meanwhile).
+     */
     synchronized void write() {
+        java.nio.file.Path tmp = null;
         try {
-            File dir = file.getAbsoluteFile().getParentFile();
-            if (dir != null) {
-                dir.mkdirs();
+            if (file.isDirectory()) {
+                throw new java.io.IOException("it is a directory");
             }
-            File tmp = new File(file.getPath() + ".tmp");
-            try (Writer w = new OutputStreamWriter(new FileOutputStream(tmp), StandardCharsets.UTF_8)) {
+            File dir = file.getAbsoluteFile().getParentFile();
+            dir.mkdirs();
+            tmp = java.nio.file.Files.createTempFile(dir.toPath(), "." + file.getName() + ".", ".tmp");
+            tmp.toFile().setReadable(true, false); // a report, as a file the JVM writes is with the usual umask
+            try (Writer w = new OutputStreamWriter(java.nio.file.Files.newOutputStream(tmp), StandardCharsets.UTF_8)) {
                 w.write(json());
             }
-            if (!tmp.renameTo(file)) {
-                file.delete();
-                tmp.renameTo(file);
+            try {
+                java.nio.file.Files.move(tmp, file.toPath(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                java.nio.file.Files.move(tmp, file.toPath(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
+            tmp = null;
         } catch (Throwable e) {
             System.err.println("[sessionguard] could not write report " + file + ": " + e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(tmp);
+                } catch (Throwable ignored) {
+                    // left as it is: a file of ours, in the report's directory
+                }
+            }
         }
     }
 

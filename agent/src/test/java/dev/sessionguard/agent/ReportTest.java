@@ -1,0 +1,76 @@
+package dev.sessionguard.agent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code report=FILE}: written whole, never through a planted link, never over a directory; bad paths refused at start. */
+class ReportTest {
+
+    private static Report report(Path file) throws Exception {
+        Report r = new Report(Options.parse("report=" + file));
+        r.transformer = new GuardTransformer(null, Collections.emptyList(), new LogSink(LogSink.ERROR + 1));
+        return r;
+    }
+
+    private static long files(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.count();
+        }
+    }
+
+    @Test
+    void writtenWholeWithNothingLeftBeside(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("sg.json");
+        report(file).write();
+        report(file).write(); // over the first
+        assertTrue(new String(Files.readAllBytes(file), StandardCharsets.UTF_8).contains("\"events\""));
+        assertEquals(1, files(dir), "no temporary file left");
+    }
+
+    /** A link planted where the old code wrote its temporary file (FILE.tmp, a name anyone could foresee). */
+    @Test
+    void aPlantedLinkIsNotFollowed(@TempDir Path dir) throws Exception {
+        Path victim = Files.write(dir.resolve("victim.txt"), "precious".getBytes(StandardCharsets.UTF_8));
+        Path shared = Files.createDirectory(dir.resolve("shared"));
+        Files.createSymbolicLink(shared.resolve("sg.json.tmp"), victim);
+        report(shared.resolve("sg.json")).write();
+        assertArrayEquals("precious".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(victim));
+        assertTrue(Files.isRegularFile(shared.resolve("sg.json")));
+    }
+
+    /** The report's path became a directory after start (an application's log directory, created empty). */
+    @Test
+    void aDirectoryIsNeverReplacedOrRemoved(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("logs");
+        Report r = report(file);
+        Files.createDirectory(file);
+        r.write();
+        assertTrue(Files.isDirectory(file), "still a directory");
+        Path full = dir.resolve("full");
+        Report r2 = report(full);
+        Files.createDirectory(full);
+        Files.write(full.resolve("app.log"), new byte[] {1});
+        r2.write();
+        assertTrue(Files.isRegularFile(full.resolve("app.log")));
+        assertEquals(2, files(dir), "nothing else left: " + dir); // logs and full
+    }
+
+    @Test
+    void aDirectoryOrAnEmptyTargetListIsRefusedAtStart(@TempDir Path dir) throws Exception {
+        assertThrows(Options.InvalidOption.class, () -> Options.parse("report=" + dir));
+        assertThrows(Options.InvalidOption.class, () -> Options.parse("report=" + dir + "/reports/"));
+        assertThrows(Options.InvalidOption.class, () -> Options.parse("targets=+"));
+        assertThrows(Options.InvalidOption.class, () -> Options.parse("targets=,"));
+        assertEquals(dir + "/r-%p.json", Options.parse("report=" + dir + "/r-%p.json").report);
+    }
+}

@@ -30,14 +30,19 @@ final class LoaderDelegation {
 
     /**
      * Premain only (nothing has read them yet): the helper package appended to both properties, kept as the
-     * user set them otherwise (WildFly's standalone.conf sets {@code org.jboss.byteman}). Returns what changed,
-     * for the start-up line, or null.
+     * user set them otherwise (WildFly's standalone.conf sets {@code org.jboss.byteman}). The OSGi one only when it
+     * is set: an OSGi launcher reads its framework properties from its own configuration file and copies the
+     * system properties over them (Apache Felix's Main, Equinox), so a property made here would replace the
+     * product's own list ({@code sun.*,com.sun.*}: its bundles then lose the JDK's internal packages); without
+     * it, the classes of a bundle loader that does not see the helpers are left alone with a WARN naming the
+     * property. JBoss Modules reads its property from the system properties only. Returns what changed, for the
+     * start-up line, or null.
      */
     static String arrange() {
         StringBuilder changed = new StringBuilder();
         for (String key : new String[] {JBOSS_MODULES, OSGI}) {
             String value = System.getProperty(key);
-            if (contains(value, HELPER_PACKAGE)) {
+            if (contains(value, HELPER_PACKAGE) || (key.equals(OSGI) && (value == null || value.trim().isEmpty()))) {
                 continue;
             }
             String v = value == null || value.trim().isEmpty() ? HELPER_PACKAGE : value.trim() + "," + HELPER_PACKAGE;
@@ -110,7 +115,8 @@ final class LoaderDelegation {
                         + " SessionGuard with -javaagent, which adds it itself; an agent attached later cannot";
             }
             if (n.startsWith("org.eclipse.osgi.") || n.startsWith("org.apache.felix.")) {
-                return "; OSGi: add " + HELPER_PACKAGE + " to the framework property " + OSGI;
+                return "; OSGi: add " + HELPER_PACKAGE + " to the framework property " + OSGI + " (in the framework's"
+                        + " configuration, or as -D" + OSGI + "=<its list>," + HELPER_PACKAGE + ")";
             }
         }
         return "; its class loader must delegate that package to its parent or to the bootstrap class loader";

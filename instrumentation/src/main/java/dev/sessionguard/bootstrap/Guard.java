@@ -418,6 +418,45 @@ public final class Guard {
         }
     }
 
+    private static final PrivateFields ACTION_QUEUE = new PrivateFields("actionQueue");
+    private static final PrivateFields FLUSH_MODE = new PrivateFields("flushMode");
+
+    /**
+     * A JDBC transaction's commit() beginning after its session's factory was closed, as the advice sees it: the
+     * reason its commit will not commit the transaction's work, or null. {@code connected}: the session still holds
+     * its connection. Without it, Hibernate released the connection mid-transaction (the factory closed during a
+     * statement) and the pool rolled the work back. With it, Hibernate skips the flush before the commit (a session
+     * of a closed factory counts as closed: "Skipping auto-flush due to session closed", 4.3 to 7.x) and commits
+     * what earlier statements wrote: the inserts, updates and deletes still queued in the session are lost, and
+     * the rest committed (an order's header without its lines). Only queued work is seen here (changes to loaded
+     * entities are found by the flush itself, which does not run); none under FlushMode.MANUAL, which never flushes
+     * at commit. The session's state is read from its fields: its getters refuse a closed session.
+     */
+    public static String commitAfterFactoryClosed(Object session, boolean connected) {
+        if (!connected) {
+            return "the transaction's JDBC connection was released before commit (its session's factory was"
+                    + " closed during a statement), so its work was rolled back by the pool";
+        }
+        try {
+            Object mode = FLUSH_MODE.read(session); // 5.0/5.1's getFlushMode() refuses a closed session
+            if (mode == null) {
+                mode = call(session, "getHibernateFlushMode");
+            }
+            if ("MANUAL".equals(String.valueOf(mode))) {
+                return null;
+            }
+            Object queue = ACTION_QUEUE.read(session);
+            if (queue != null && Boolean.TRUE.equals(call(queue, "hasAnyQueuedActions"))) {
+                return "the session's factory was closed before commit, so Hibernate skipped the flush: the inserts,"
+                        + " updates and deletes still queued in the session were not written, and commit() committed only"
+                        + " what earlier statements wrote";
+            }
+        } catch (Throwable t) {
+            // not read: nothing reported
+        }
+        return null;
+    }
+
     /** A public method without parameters, called by reflection (made accessible where its class is not public). */
     private static Object call(Object target, String name) throws Exception {
         java.lang.reflect.Method m = target.getClass().getMethod(name);
@@ -444,7 +483,9 @@ public final class Guard {
         boolean raise = Config.protect() && Config.silentRollbackThrows;
         Counters.record(Events.COMMIT_SILENT_ROLLBACK, Failures.isShuttingDown() ? Events.SHUTDOWN : Events.STATE,
                 EventLog.ERROR, raise, self, site, null, "commit() returned normally but did not commit: " + why
-                        + "; nothing of the transaction is in the database" + (entities == null ? "" : "; entities in the session: " + entities)
+                        // the skipped flush says itself what was committed (what earlier statements wrote)
+                        + (why.contains("committed only") ? "" : "; nothing of the transaction is in the database")
+                        + (entities == null ? "" : "; entities in the session: " + entities)
                         + (raise ? "; thrown to the caller (silentRollback=throw)" : ""));
         return raise ? "commit() did not commit: " + why + " (reported by SessionGuard, silentRollback=throw)" : null;
     }

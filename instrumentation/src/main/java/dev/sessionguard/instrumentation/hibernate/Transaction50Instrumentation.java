@@ -48,11 +48,9 @@ public final class Transaction50Instrumentation extends HibernateTarget {
                     why = "the transaction was marked rollback-only";
                 } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE && kept != null
                         && Guard.jdbcResourceLocal(coordinator)
-                        && !((org.hibernate.engine.spi.SessionImplementor) kept)
-                                .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected()
                         && ((org.hibernate.engine.spi.SessionImplementor) kept).getFactory().isClosed()) {
-                    why = "the transaction's JDBC connection was released before commit (its session's factory was"
-                            + " closed during a statement), so its work was rolled back by the pool";
+                    why = Guard.commitAfterFactoryClosed(kept, ((org.hibernate.engine.spi.SessionImplementor) kept)
+                            .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected());
                 }
             }
             if (why != null) {

@@ -109,15 +109,11 @@ public final class TransactionInstrumentation extends HibernateTarget {
                 } else if (status == org.hibernate.resource.transaction.spi.TransactionStatus.ACTIVE && kept != null
                         && !((org.hibernate.resource.transaction.spi.TransactionCoordinator) coordinator)
                                 .getTransactionCoordinatorBuilder().isJta()
-                        && !((org.hibernate.engine.spi.SharedSessionContractImplementor) kept)
-                                .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected()
                         && ((org.hibernate.engine.spi.SharedSessionContractImplementor) kept).getFactory().isClosed()) {
-                    // a JDBC transaction holds its connection from its first statement to the end; without it once
-                    // the factory is closed, commit() commits nothing (Hibernate released it mid-transaction: the
-                    // factory closed during a statement). With the factory open it is only not taken yet
-                    // (hibernate.connection.provider_disables_autocommit: begin() takes none, the flush in commit() does)
-                    why = "the transaction's JDBC connection was released before commit (its session's factory was"
-                            + " closed during a statement), so its work was rolled back by the pool";
+                    // the factory closed under the transaction: Hibernate released its connection mid-transaction, or
+                    // its commit() will skip the flush (a session of a closed factory counts as closed); read out of line
+                    why = Guard.commitAfterFactoryClosed(kept, ((org.hibernate.engine.spi.SharedSessionContractImplementor) kept)
+                            .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected());
                 }
             }
             if (why != null) {

@@ -61,7 +61,7 @@ public final class Scenarios {
         // s18 persists an entity, so the silent rollback can name what it lost
         boolean hooked = name.equals("s16") || name.equals("s17") || name.equals("s20") || name.equals("s21")
                 || name.equals("s22");
-        boolean mapped = name.equals("s18") || name.equals("s21") || name.equals("s22") || name.equals("s23");
+        boolean mapped = name.equals("s18") || name.equals("s21") || name.equals("s22") || name.equals("s23") || name.equals("s25");
         sf = db.sessionFactory(hooked ? Hooks.hooked(pool) : pool, jpa, mapped,
                 name.equals("s19") ? new HeldProvider(pool, factoryClosing, workerDone) : null);
         switch (name) {
@@ -89,6 +89,7 @@ public final class Scenarios {
             case "s22": otherThreadDuring("commit", Hooks.BEFORE_STATEMENT, false); break;
             case "s23": commitTakingItsConnectionLate(); break;
             case "s24": factoryClosedSessionOnlyClosed(); break;
+            case "s25": commitAfterFactoryClosed(); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -782,6 +783,39 @@ public final class Scenarios {
         }
         s.close();
         result.put("caller", caller);
+    }
+
+    // ------------------------------------------------------------------ 25
+
+    /**
+     * A shutdown hook closes the factory while a worker's transaction is open: one row written by a statement, one
+     * entity persisted (its insert queued for the flush). The worker's commit() returns normally: Hibernate skips the
+     * flush of a session whose factory is closed and commits what the statement wrote. The order is acknowledged;
+     * half of it is in the database.
+     */
+    private void commitAfterFactoryClosed() {
+        Session s = sf.openSession();
+        Transaction tx = s.beginTransaction();
+        db.insert(s, 1);
+        s.persist(new OrderRow(2));
+        sf.close();
+        String caller = "none";
+        boolean acknowledged = false;
+        try {
+            tx.commit();
+            acknowledged = true;
+        } catch (RuntimeException e) {
+            caller = describe(e);
+        }
+        result.put("caller", caller);
+        result.put("acknowledged", String.valueOf(acknowledged));
+        try {
+            s.close();
+        } catch (RuntimeException e) {
+            // nothing to do
+        }
+        result.put("rows", String.valueOf(db.rows()));
+        sf = null;
     }
 
     /**

@@ -454,6 +454,34 @@ class ProtectionScenariosTest {
     }
 
     /**
+     * The factory closed under an open transaction whose session still holds its connection: commit() skips the flush
+     * and commits only what earlier statements wrote (one row of two), returns normally, and nobody is told. The agent
+     * reports it (commit.silentRollback at ERROR, naming the entity) and, with silentRollback=throw, tells the caller.
+     */
+    @org.junit.jupiter.api.Test
+    void aCommitAfterTheFactoryClosedThatSkipsTheFlushIsReported() throws Exception {
+        Outcome[] o = both("s25", "h2");
+        if (!applies("true".equals(o[0].get("acknowledged")) && "1".equals(o[0].get("rows")), o, "25 commit after the factory closed", "h2",
+                "caller", "acknowledged", "rows")) {
+            return;
+        }
+        if (HIBERNATE.startsWith("4.") || HIBERNATE.startsWith("5.0") || HIBERNATE.startsWith("5.1")) {
+            // 4.3 has no silent-rollback check in its commit; on 5.0/5.1 the check does not see it (not found why yet)
+            matrix("25 commit after the factory closed", "h2", "acknowledged; rows " + o[0].get("rows") + " of 2",
+                    "the same: not reported on Hibernate " + HIBERNATE + " (a known gap: README)");
+            return;
+        }
+        assertEquals(1, o[1].event("commit.silentRollback"), o[1].toString());
+        assertTrue(o[1].stderr.contains("skipped the flush") && o[1].stderr.contains(OrderRow.class.getName()),
+                "the ERROR line says the flush was skipped and names the entity: " + Fork.tail(o[1].stderr));
+        Outcome raise = Fork.run(MAIN, "s25", "h2", true, "silentRollback=throw");
+        assertTrue(raise.get("caller").startsWith("org.hibernate.TransactionException"), raise.toString());
+        matrix("25 commit after the factory closed", "h2", "acknowledged; rows " + o[0].get("rows") + " of 2",
+                "the same, and commit.silentRollback at ERROR (the flush skipped, OrderRow named); with silentRollback=throw the caller gets "
+                        + raise.get("caller"));
+    }
+
+    /**
      * The thundering herd's rare failure (1 run in about 120 under load), made deterministic: the factory is
      * closed while a worker's statement runs and its connection provider is still stopping. Hibernate 5 then
      * releases the connection mid-transaction and the worker's rollback() takes a fresh one with no

@@ -278,11 +278,36 @@ public final class Scan {
                     + " archives; with this class path the agent would weave only java.lang.Thread#interrupt once a target loads (never, here).");
             return false;
         }
-        ClassFileLocator all = new ClassFileLocator.Compound(new ClassFileLocator.Simple(classes),
-                ClassFileLocator.ForClassLoader.ofSystemLoader());
+        // a class is woven against its own archive, then the other archives except other versions of its library
+        // (an archive that has a class of the same name as one woven here): the build's prewoven set holds Hibernate
+        // 4.3 to 7.4, and a type 5.1 lacks (SharedSessionContractImplementor) found in 5.2's jar made the newest
+        // advice fit 5.1, whose woven commit() then failed inside its suppress handler at every call
+        Map<String, java.util.Set<String>> wovenHere = new HashMap<>();
+        for (Found f : found) {
+            wovenHere.computeIfAbsent(f.archive, a -> new java.util.HashSet<>()).add(f.className.replace('/', '.'));
+        }
+        ClassFileLocator system = ClassFileLocator.ForClassLoader.ofSystemLoader();
         Map<String, ClassFileLocator> byArchive = new HashMap<>();
         for (Map.Entry<String, Map<String, byte[]>> e : archiveClasses.entrySet()) {
-            byArchive.put(e.getKey(), new ClassFileLocator.Compound(new ClassFileLocator.Simple(e.getValue()), all));
+            java.util.Set<String> mine = wovenHere.getOrDefault(e.getKey(), java.util.Collections.<String>emptySet());
+            Map<String, byte[]> others = new HashMap<>();
+            for (Map.Entry<String, Map<String, byte[]>> o : archiveClasses.entrySet()) {
+                if (o.getKey().equals(e.getKey())) {
+                    continue;
+                }
+                boolean sameLibrary = false;
+                for (String n : mine) {
+                    if (o.getValue().containsKey(n)) {
+                        sameLibrary = true;
+                        break;
+                    }
+                }
+                if (!sameLibrary) {
+                    others.putAll(o.getValue());
+                }
+            }
+            byArchive.put(e.getKey(), new ClassFileLocator.Compound(new ClassFileLocator.Simple(e.getValue()),
+                    new ClassFileLocator.Simple(others), system));
         }
         Weaver weaver = new Weaver();
         int woven = 0;

@@ -88,7 +88,8 @@ class AgentJarIT {
         Result help = java("-jar", JAR.toString(), "--help");
         assertEquals(0, help.exit);
         assertTrue(help.out.contains("mode=protect|observe|off"), help.out);
-        for (String command : new String[] {"attach <pid>", "status <pid>", "mode <pid>", "detach <pid>", "list", "scan <jar|war|dir>", "jmx=on|off", "cache=off|DIR"}) {
+        for (String command : new String[] {"attach <pid>", "status <pid>", "mode <pid>", "detach <pid>", "list", "scan <jar|war|dir>", "jmx=on|off", "cache=off|DIR",
+            "hiddenCommit=log|throw", "shipped=on|off", "silentRollback=log|throw", "report=FILE"}) {
             assertTrue(help.out.contains("  " + command), command + " in --help: " + help.out);
         }
         Result usage = java("-jar", JAR.toString(), "status");

@@ -741,6 +741,16 @@ public final class Scenarios {
         } catch (RuntimeException e) {
             audit = describe(e);
         }
+        result.put("audit", audit);
+        commitAfterTheFactory(s, tx);
+        result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+    }
+
+    /**
+     * The end of 18 and 25: commit() on a session of a closed factory; what the caller saw (caller, acknowledged),
+     * the session closed as the service does, and the rows in the database.
+     */
+    private void commitAfterTheFactory(Session s, Transaction tx) {
         String caller = "none";
         boolean acknowledged = false;
         try {
@@ -749,7 +759,6 @@ public final class Scenarios {
         } catch (RuntimeException e) {
             caller = describe(e);
         }
-        result.put("audit", audit);
         result.put("caller", caller);
         result.put("acknowledged", String.valueOf(acknowledged));
         try {
@@ -758,7 +767,6 @@ public final class Scenarios {
             // nothing to do
         }
         result.put("rows", String.valueOf(db.rows()));
-        result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
         sf = null;
     }
 
@@ -799,23 +807,7 @@ public final class Scenarios {
         db.insert(s, 1);
         s.persist(new OrderRow(2));
         sf.close();
-        String caller = "none";
-        boolean acknowledged = false;
-        try {
-            tx.commit();
-            acknowledged = true;
-        } catch (RuntimeException e) {
-            caller = describe(e);
-        }
-        result.put("caller", caller);
-        result.put("acknowledged", String.valueOf(acknowledged));
-        try {
-            s.close();
-        } catch (RuntimeException e) {
-            // nothing to do
-        }
-        result.put("rows", String.valueOf(db.rows()));
-        sf = null;
+        commitAfterTheFactory(s, tx);
     }
 
     /**

@@ -31,26 +31,12 @@ final class BuildId {
      */
     static String compute(File classes, List<File> classpath) throws IOException {
         long[] h = {0xcbf29ce484222325L, 0x9E3779B97F4A7C15L};
-        List<String> files = new ArrayList<String>();
-        list(classes, "", files);
-        java.util.Collections.sort(files);
-        for (String f : files) {
-            if (!f.equals(RESOURCE)) {
-                mix(h, f.getBytes(StandardCharsets.UTF_8));
-                mix(h, read(new File(classes, f)));
-            }
-        }
+        mixTree(h, classes);
         for (File f : classpath) {
             if (f.isFile()) {
                 mix(h, read(f));
             } else if (f.isDirectory() && !f.getCanonicalFile().equals(classes.getCanonicalFile())) {
-                List<String> more = new ArrayList<String>();
-                list(f, "", more);
-                java.util.Collections.sort(more);
-                for (String m : more) {
-                    mix(h, m.getBytes(StandardCharsets.UTF_8));
-                    mix(h, read(new File(f, m)));
-                }
+                mixTree(h, f);
             }
         }
         String a = Long.toHexString(h[0] ^ Long.rotateLeft(h[1], 17));
@@ -81,6 +67,19 @@ final class BuildId {
             }
         }
         return files;
+    }
+
+    /** Every file under {@code dir}, its path and bytes, in path order; the id itself left out. */
+    private static void mixTree(long[] h, File dir) throws IOException {
+        List<String> files = new ArrayList<String>();
+        list(dir, "", files);
+        java.util.Collections.sort(files);
+        for (String f : files) {
+            if (!f.equals(RESOURCE)) {
+                mix(h, f.getBytes(StandardCharsets.UTF_8));
+                mix(h, read(new File(dir, f)));
+            }
+        }
     }
 
     private static void list(File dir, String prefix, List<String> out) {

@@ -99,7 +99,7 @@ final class GuardTransformer implements ClassFileTransformer {
                 instrumented.remove(m); // returned unwoven after all: not in the report, JMX, or what detach restores
             }
         }
-        log.warn("left " + className.replace('/', '.') + " uninstrumented: its module " + module
+        log.warn("left " + prefix.substring(0, prefix.length() - 1) + " uninstrumented: its module " + module
                 + " cannot be given access to the helper classes (" + t + ")", t);
     }
 

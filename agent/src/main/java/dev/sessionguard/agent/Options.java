@@ -69,11 +69,11 @@ final class Options {
             } else if (name.equals("jdbc")) {
                 j = true;
             } else {
-                throw invalid("targets", targets, "a list of " + String.join(", ", TARGETS) + " separated by ',' or '+'");
+                throw badTargets(targets);
             }
         }
         if (!h && !j) {
-            throw invalid("targets", targets, "a list of " + String.join(", ", TARGETS) + " separated by ',' or '+'");
+            throw badTargets(targets); // an empty list ("+", ","): nothing would be woven
         }
         hibernate = h;
         jdbc = j;
@@ -88,6 +88,10 @@ final class Options {
      * Parses system properties first, then the agent argument. In the agent argument ',' separates options,
      * and a bare word right after {@code targets=...} continues its list: {@code targets=hibernate,jdbc,mode=observe}.
      */
+    private static InvalidOption badTargets(String targets) {
+        return invalid("targets", targets, "a list of " + String.join(", ", TARGETS) + " separated by ',' or '+'");
+    }
+
     static Options parse(String agentArgs) throws InvalidOption {
         Map<String, String> values = new LinkedHashMap<>();
         for (String key : KEYS) {

@@ -120,6 +120,10 @@ final class PrivateDir {
      * a test's class directory) its version, size and time.
      */
     static String build() throws Exception {
+        String known = buildName;
+        if (known != null) {
+            return known;
+        }
         File jar = new File(PrivateDir.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         byte[] id = null;
         try {
@@ -129,6 +133,9 @@ final class PrivateDir {
         }
         String contents = id != null && id.length == 16 ? new String(id, java.nio.charset.StandardCharsets.US_ASCII)
                 : Long.toHexString(jar.lastModified());
-        return safe(Version.get()) + "-" + safe(contents) + "-" + Long.toHexString(jar.length());
+        return buildName = safe(Version.get()) + "-" + safe(contents) + "-" + Long.toHexString(jar.length());
     }
+
+    /** Found once per JVM (the cache and the fallback bootstrap jar both ask): the jar's entry is read once. */
+    private static volatile String buildName;
 }

@@ -286,28 +286,23 @@ public final class Scan {
         for (Found f : found) {
             wovenHere.computeIfAbsent(f.archive, a -> new java.util.HashSet<>()).add(f.className.replace('/', '.'));
         }
+        Map<String, ClassFileLocator> own = new HashMap<>();
+        for (Map.Entry<String, Map<String, byte[]>> e : archiveClasses.entrySet()) {
+            own.put(e.getKey(), new ClassFileLocator.Simple(e.getValue()));
+        }
         ClassFileLocator system = ClassFileLocator.ForClassLoader.ofSystemLoader();
         Map<String, ClassFileLocator> byArchive = new HashMap<>();
-        for (Map.Entry<String, Map<String, byte[]>> e : archiveClasses.entrySet()) {
-            java.util.Set<String> mine = wovenHere.getOrDefault(e.getKey(), java.util.Collections.<String>emptySet());
-            Map<String, byte[]> others = new HashMap<>();
+        for (String archive : archiveClasses.keySet()) {
+            java.util.Set<String> mine = wovenHere.getOrDefault(archive, java.util.Collections.<String>emptySet());
+            List<ClassFileLocator> parts = new ArrayList<>();
+            parts.add(own.get(archive));
             for (Map.Entry<String, Map<String, byte[]>> o : archiveClasses.entrySet()) {
-                if (o.getKey().equals(e.getKey())) {
-                    continue;
-                }
-                boolean sameLibrary = false;
-                for (String n : mine) {
-                    if (o.getValue().containsKey(n)) {
-                        sameLibrary = true;
-                        break;
-                    }
-                }
-                if (!sameLibrary) {
-                    others.putAll(o.getValue());
+                if (!o.getKey().equals(archive) && java.util.Collections.disjoint(mine, o.getValue().keySet())) {
+                    parts.add(own.get(o.getKey()));
                 }
             }
-            byArchive.put(e.getKey(), new ClassFileLocator.Compound(new ClassFileLocator.Simple(e.getValue()),
-                    new ClassFileLocator.Simple(others), system));
+            parts.add(system);
+            byArchive.put(archive, new ClassFileLocator.Compound(parts));
         }
         Weaver weaver = new Weaver();
         int woven = 0;

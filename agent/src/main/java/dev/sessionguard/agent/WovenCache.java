@@ -52,7 +52,7 @@ final class WovenCache {
 
     /** The file that says a directory is an agent build's cache, which a later build may remove when stale. */
     static final String MARK = ".sessionguard-cache";
-    /** The name of an agent build's directory ({@link PrivateDir#build}: version, jar length, jar time). */
+    /** The name of an agent build's directory ({@link PrivateDir#build}: version, build id or jar time, jar length). */
     private static final String BUILD = ".*-[0-9a-f]+-[0-9a-f]+";
 
     private static void mark(File dir) {

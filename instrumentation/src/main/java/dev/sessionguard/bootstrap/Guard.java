@@ -418,6 +418,12 @@ public final class Guard {
         }
     }
 
+    private static final String RELEASED = "the transaction's JDBC connection was released before commit (its session's"
+            + " factory was closed during a statement), so its work was rolled back by the pool";
+    /** Part of the work committed: {@link #silentRollback} does not add that nothing of it is in the database. */
+    private static final String FLUSH_SKIPPED = "the session's factory was closed before commit, so Hibernate skipped the"
+            + " flush: the inserts, updates and deletes still queued in the session were not written, and commit()"
+            + " committed only what earlier statements wrote";
     private static final PrivateFields ACTION_QUEUE = new PrivateFields("actionQueue");
     private static final PrivateFields FLUSH_MODE = new PrivateFields("flushMode");
 
@@ -434,8 +440,7 @@ public final class Guard {
      */
     public static String commitAfterFactoryClosed(Object session, boolean connected) {
         if (!connected) {
-            return "the transaction's JDBC connection was released before commit (its session's factory was"
-                    + " closed during a statement), so its work was rolled back by the pool";
+            return RELEASED;
         }
         try {
             Object mode = FLUSH_MODE.read(session); // 5.0/5.1's getFlushMode() refuses a closed session
@@ -447,9 +452,7 @@ public final class Guard {
             }
             Object queue = ACTION_QUEUE.read(session);
             if (queue != null && Boolean.TRUE.equals(call(queue, "hasAnyQueuedActions"))) {
-                return "the session's factory was closed before commit, so Hibernate skipped the flush: the inserts,"
-                        + " updates and deletes still queued in the session were not written, and commit() committed only"
-                        + " what earlier statements wrote";
+                return FLUSH_SKIPPED;
             }
         } catch (Throwable t) {
             // not read: nothing reported
@@ -484,7 +487,7 @@ public final class Guard {
         Counters.record(Events.COMMIT_SILENT_ROLLBACK, Failures.isShuttingDown() ? Events.SHUTDOWN : Events.STATE,
                 EventLog.ERROR, raise, self, site, null, "commit() returned normally but did not commit: " + why
                         // the skipped flush says itself what was committed (what earlier statements wrote)
-                        + (why.contains("committed only") ? "" : "; nothing of the transaction is in the database")
+                        + (why == FLUSH_SKIPPED ? "" : "; nothing of the transaction is in the database")
                         + (entities == null ? "" : "; entities in the session: " + entities)
                         + (raise ? "; thrown to the caller (silentRollback=throw)" : ""));
         return raise ? "commit() did not commit: " + why + " (reported by SessionGuard, silentRollback=throw)" : null;

@@ -28,8 +28,18 @@ final class InterruptShield {
     private static final ConcurrentHashMap<Object, CallState> THREADS = new ConcurrentHashMap<Object, CallState>();
     private static final ReferenceQueue<Thread> COLLECTED = new ReferenceQueue<Thread>();
 
-    /** The key a thread is registered under: its weak reference, equal to a {@link Lookup} of the same thread. */
-    private static final class Registered extends WeakReference<Thread> {
+    /** A key of {@link #THREADS}: a thread, equal to another key of the same thread while that thread is reachable. */
+    private interface Key {
+        Thread thread();
+    }
+
+    private static boolean sameThread(Key a, Object b) {
+        Thread t = a.thread();
+        return t != null && b instanceof Key && ((Key) b).thread() == t;
+    }
+
+    /** The key a thread is registered under: its weak reference (enqueued in {@link #COLLECTED} once it is cleared). */
+    private static final class Registered extends WeakReference<Thread> implements Key {
         private final int hash;
 
         Registered(Thread t) {
@@ -38,38 +48,42 @@ final class InterruptShield {
         }
 
         @Override
+        public Thread thread() {
+            return get();
+        }
+
+        @Override
         public int hashCode() {
             return hash;
         }
 
         @Override
         public boolean equals(Object o) {
-            if (o == this) {
-                return true;
-            }
-            Thread t = get();
-            return t != null && (o instanceof Lookup ? ((Lookup) o).thread == t : o instanceof Registered && ((Registered) o).get() == t);
+            return o == this || sameThread(this, o); // a cleared key: equal to itself only, removed as such
         }
     }
 
-    /** A thread looked up: equal to its {@link Registered} key while that thread is reachable. */
-    private static final class Lookup {
-        final Thread thread;
-        private final int hash;
+    /** A thread looked up (by an interrupter): no weak reference made for each interrupt. */
+    private static final class Lookup implements Key {
+        private final Thread thread;
 
         Lookup(Thread t) {
             thread = t;
-            hash = System.identityHashCode(t);
+        }
+
+        @Override
+        public Thread thread() {
+            return thread;
         }
 
         @Override
         public int hashCode() {
-            return hash;
+            return System.identityHashCode(thread);
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Registered && ((Registered) o).get() == thread;
+            return sameThread(this, o);
         }
     }
 
@@ -84,11 +98,16 @@ final class InterruptShield {
     }
 
     static void register(Thread t, CallState s) {
+        forgetCollected();
+        THREADS.put(new Registered(t), s);
+    }
+
+    /** Removes the entries of threads that were collected (their keys, cleared, are equal to themselves only). */
+    private static void forgetCollected() {
         Object gone;
         while ((gone = COLLECTED.poll()) != null) {
-            THREADS.remove(gone); // a collected thread's key: equal to itself only
+            THREADS.remove(gone);
         }
-        THREADS.put(new Registered(t), s);
     }
 
     private static CallState stateOf(Thread t) {
@@ -108,10 +127,7 @@ final class InterruptShield {
 
     /** Is {@code s} the registered state of some thread (collected threads' entries dropped first)? For tests. */
     static boolean registered(CallState s) {
-        Object gone;
-        while ((gone = COLLECTED.poll()) != null) {
-            THREADS.remove(gone);
-        }
+        forgetCollected();
         return THREADS.containsValue(s);
     }
 

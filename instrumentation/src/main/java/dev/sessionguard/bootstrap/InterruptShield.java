@@ -261,6 +261,19 @@ final class InterruptShield {
                     }
                 }
                 try {
+                    // said at WARN, not counted again (it was counted as interrupt.deferred): the interrupt now
+                    // reaches a call that is still running, which on embedded H2 can close the database file
+                    EventLog log = EventLog.active;
+                    if (log != null) {
+                        log.event(Events.INTERRUPT_DEFERRED, Events.INTERRUPT, EventLog.WARN, false, null,
+                                "sessionguard-interrupt-deadline", null, "interrupt of " + target.getName()
+                                        + " delivered now, its call still running after shieldMaxMs ("
+                                        + TimeUnit.NANOSECONDS.toMillis(Config.shieldMaxNanos) + " ms)");
+                    }
+                } catch (Throwable t) {
+                    // the delivery below matters more than the line
+                }
+                try {
                     target.interrupt();
                 } catch (Throwable t) {
                     // a security manager that refuses: the call goes on unshielded, as without the agent

@@ -165,6 +165,8 @@ class InterruptShieldTest {
         interrupt(worker);
         worker.join();
         assertEquals("true/true", seen.get(), "delivered during the call after shieldMaxMs, not lost after it");
+        assertTrue(log.lines().stream().anyMatch(l -> l.startsWith("WARN interrupt.deferred") && l.contains("delivered now")
+                && l.contains("after shieldMaxMs (50 ms)")), "the late delivery is said at WARN: " + log.lines());
     }
 
     /**

@@ -30,10 +30,15 @@ final class RecordingLog extends EventLog {
         return new ArrayList<String>(lines);
     }
 
-    /** Protect mode, shield on, the defaults of the agent, this log; the shield armed (as the agent's thread does it). */
+    /**
+     * Protect mode, shield on, this log; the shield armed (as the agent's thread does it). shieldMaxMs and closeWaitMs
+     * one minute, not the agent's 2 s and 5 s: a test thread stalled that long on a loaded machine would otherwise see
+     * the deadline deliver an interrupt, or a wait give up, that the test holds back on purpose (the deadline and the
+     * bound have tests of their own, with their own short values).
+     */
     static RecordingLog protect(boolean hiddenCommitThrows) {
         RecordingLog log = new RecordingLog();
-        Guard.configure(Guard.MODE_PROTECT, true, 2000, 5000, false, hiddenCommitThrows, log);
+        Guard.configure(Guard.MODE_PROTECT, true, 60000, 60000, false, hiddenCommitThrows, log);
         Guard.shieldArming(false);
         return log;
     }

@@ -58,7 +58,7 @@ class SessionBusyTest {
         });
         b.start();
         started.await();
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); // a bound for a stalled machine; ends when b parks
         while (!InterruptShieldTest.inFrame(b, "SessionBusy", "await") && System.nanoTime() < until) {
             Thread.yield();
         }

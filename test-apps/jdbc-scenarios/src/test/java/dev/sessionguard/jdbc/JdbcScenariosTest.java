@@ -66,9 +66,15 @@ class JdbcScenariosTest {
         return cp;
     }
 
+    /**
+     * Without and with the agent. With it, shieldMaxMs is a minute: in these scenarios interrupts reach calls that
+     * last (a COMMIT that runs pg_sleep(1), file commits of four workers under shutdownNow), and on a stalled machine
+     * the default 2 s deadline would deliver them inside the call as designed; the deadline has its own scenario
+     * (anInterruptIsHeldBackNoLongerThanShieldMaxMs, shieldMaxMs=50).
+     */
     private static Outcome[] both(String javaHome, String cp, String... args) throws Exception {
         Outcome plain = Fork.run(javaHome, cp, MAIN, args, false, "");
-        Outcome agent = Fork.run(javaHome, cp, MAIN, args, true, "");
+        Outcome agent = Fork.run(javaHome, cp, MAIN, args, true, "shieldMaxMs=60000");
         assertFalse(plain.result.containsKey("crash"), plain.toString());
         assertFalse(agent.result.containsKey("crash"), agent.toString());
         return new Outcome[] {plain, agent};
@@ -184,7 +190,8 @@ class JdbcScenariosTest {
         String javaHome = virtual ? JDK25 : JDK17;
         assumeTrue(Files.isExecutable(Paths.get(javaHome, "bin", "java")), "no JDK 21+ at " + javaHome);
         String cache = "cache=" + dir.resolve("cache");
-        Outcome fill = Fork.run(javaHome, Fork.classpath(), MAIN, new String[] {"slowcommit", "postgres", kind}, true, cache);
+        Outcome fill = Fork.run(javaHome, Fork.classpath(), MAIN, new String[] {"slowcommit", "postgres", kind}, true,
+                cache + ",shieldMaxMs=60000");
         assertEquals("ok", fill.get("commit"), fill.toString());
         int removed = 0;
         try (java.util.stream.Stream<java.nio.file.Path> entries = Files.walk(dir.resolve("cache"))) {

@@ -19,8 +19,4 @@ final class Config {
     static boolean protect() {
         return mode == Guard.MODE_PROTECT;
     }
-
-    static boolean shieldOn() {
-        return mode == Guard.MODE_PROTECT && shield;
-    }
 }

@@ -234,9 +234,11 @@ public final class Guard {
      * {@link #INTERRUPT_DELIVER} (outside a call, delivered now, counted as in delivery; docs/design.md).
      */
     public static int deferInterrupt(Thread target) {
-        if (!Config.shieldOn() || target == Thread.currentThread()) {
+        if (target == Thread.currentThread()) {
             return INTERRUPT_RUN;
         }
+        // not the mode now: a call that opened its shield in protect mode keeps it until it returns, whatever the mode
+        // became meanwhile (a call in progress finishes in the mode it began in); threads never shielded are not known
         return InterruptShield.deferInterrupt(target);
     }
 
@@ -483,7 +485,7 @@ public final class Guard {
      * exception, the message for the advice's {@code TransactionException}; otherwise null.
      */
     public static String silentRollback(Object self, String site, String why, String entities) {
-        boolean raise = Config.protect() && Config.silentRollbackThrows;
+        boolean raise = callProtects() && Config.silentRollbackThrows;
         Counters.record(Events.COMMIT_SILENT_ROLLBACK, Failures.isShuttingDown() ? Events.SHUTDOWN : Events.STATE,
                 EventLog.ERROR, raise, self, site, null, "commit() returned normally but did not commit: " + why
                         // the skipped flush says itself what was committed (what earlier statements wrote)
@@ -548,7 +550,7 @@ public final class Guard {
      * release the session's connection (protect mode) or only count (observe mode).
      */
     public static boolean releaseOrphanedConnection(Object self, String site) {
-        boolean protect = Config.protect();
+        boolean protect = callProtects();
         Counters.record(Events.CLOSE_RELEASED, Failures.isShuttingDown() ? Events.SHUTDOWN : Events.CLOSED, EventLog.WARN,
                 protect, self, site, null, "factory closed before the session: its connection is released and its transaction rolled back");
         return protect;
@@ -569,9 +571,19 @@ public final class Guard {
     }
 
     private static boolean skip(int kind, int level, String detail, Object self, String site) {
-        boolean protect = Config.protect();
+        boolean protect = callProtects();
         Counters.record(kind, Events.STATE, level, protect, self, site, null, detail);
         return protect;
+    }
+
+    /**
+     * Does this thread's call protect? Asked by the steps of a call's advice, which run inside it (before its exit):
+     * the mode the call began in, not the mode now (a switch by JMX, the CLI or detach while it runs changes
+     * nothing of a call in progress). Outside a call, the mode now.
+     */
+    private static boolean callProtects() {
+        CallState s = STATE.get();
+        return s.depth > 0 ? (s.flags & PROTECT) != 0 : Config.protect();
     }
 
     // ---------------------------------------------------------------- for the agent, tests and the report

@@ -63,6 +63,29 @@ class InterruptShieldTest {
         assertEquals("false/true", interruptedInsideACall(InterruptShieldTest::interrupt), "not during the call, set after it");
     }
 
+    /**
+     * A call that began in protect mode finishes in it (README): a switch to observe or off (JMX, the CLI's mode, detach,
+     * which switches to off first) while the call runs does not open its shield to an interrupt. The interrupter
+     * asked the global mode, and the flag reached the call (on embedded H2: the database closed).
+     */
+    @Test
+    void aModeSwitchDuringTheCallDoesNotOpenItsShield() throws Exception {
+        RecordingLog.protect(false);
+        try {
+            assertEquals("false/true", interruptedInsideACall(t -> {
+                Guard.setMode(Guard.MODE_OFF);
+                interrupt(t);
+            }), "held back until the call returned, then set");
+            RecordingLog.protect(false);
+            assertEquals("false/true", interruptedInsideACall(t -> {
+                Guard.setMode(Guard.MODE_OBSERVE);
+                interrupt(t);
+            }), "in observe too");
+        } finally {
+            RecordingLog.protect(false);
+        }
+    }
+
     /** A worker inside a call while {@code interrupter} interrupts it: "flag during the call/flag after it". */
     private String interruptedInsideACall(java.util.function.Consumer<Thread> interrupter) throws Exception {
         CountDownLatch inside = new CountDownLatch(1);

@@ -285,6 +285,27 @@ class PolicyTest {
         assertTrue(log.lines().get(0).contains("(observe: not changed)"), log.lines().toString());
     }
 
+    /**
+     * A call finishes in the mode it began in: the steps of its advice that run before its exit (a silent rollback
+     * thrown with silentRollback=throw; the connection of a session of a closed factory released) ask the call's
+     * mode, not the mode a switch (JMX, the CLI, detach) set meanwhile.
+     */
+    @Test
+    void theStepsOfACallKeepTheModeItBeganIn() {
+        RecordingLog log = new RecordingLog();
+        Guard.configure(Guard.MODE_OBSERVE, true, 2000, 5000, true, false, log);
+        CallState observed = Guard.enter();
+        Guard.setMode(Guard.MODE_PROTECT);
+        assertNull(Guard.silentRollback(connectionA, "Test#commit", "the transaction was marked rollback-only", null),
+                "begun in observe: not thrown, as without the agent");
+        Guard.exit(observed, Guard.COMMIT, connectionA, "Test#commit", null);
+        CallState protectedCall = Guard.enter();
+        Guard.setMode(Guard.MODE_OBSERVE);
+        assertTrue(Guard.releaseOrphanedConnection(connectionA, "Test#close"), "begun in protect: the connection is released");
+        Guard.exit(protectedCall, Guard.CLOSE, connectionA, "Test#close", null);
+        assertEquals(false, Guard.releaseOrphanedConnection(connectionA, "Test#close"), "outside a call: the mode now");
+    }
+
     @Test
     void offDoesNothingAtAll() {
         Guard.setMode(Guard.MODE_OFF);

@@ -96,27 +96,37 @@ public final class Cli {
     }
 
     private static int attach(String pid, String options, PrintStream out, PrintStream err) {
+        // the options are checked here, not only in that JVM: a bad one is said here, in one line, and nothing is loaded
+        try {
+            if ("off".equals(Options.parse(options).mode)) {
+                out.println("mode=off: nothing to attach");
+                return 0;
+            }
+        } catch (Options.InvalidOption e) {
+            err.println(e.getMessage());
+            return 2;
+        }
         return onVm(pid, err, vm -> {
             String before = vm.installed();
-            if (before == null) {
-                String note = vm.dynamicLoadingNote();
-                if (note != null) {
-                    out.println(note);
-                }
-                // a JVM keeps the agent classes it loaded first: after a detach, another build's jar runs those again
-                String there = vm.systemProperty(BootstrapClasses.BUILD_PROPERTY);
-                String mine = ownDigest();
-                if (there != null && mine != null && !there.equals(mine)) {
-                    out.println("note: " + pid + " keeps the SessionGuard build it loaded first (helpers " + there + "); this jar (helpers "
-                            + mine + ") cannot replace it without a restart of that JVM: attaching runs that earlier build again");
-                }
-            }
-            vm.loadAgent(options);
-            String after = vm.installed();
             if (before != null) {
+                // loading it again would change nothing but add the CLI's jar to that JVM's class path (and, on JDK 21+,
+                // a dynamic-agent warning to its log)
                 out.println("SessionGuard was already running in " + pid + " (" + before + "); nothing changed");
                 return 0;
             }
+            String note = vm.dynamicLoadingNote();
+            if (note != null) {
+                out.println(note);
+            }
+            // a JVM keeps the agent classes it loaded first: after a detach, another build's jar runs those again
+            String there = vm.systemProperty(BootstrapClasses.BUILD_PROPERTY);
+            String mine = ownDigest();
+            if (there != null && mine != null && !there.equals(mine)) {
+                out.println("note: " + pid + " keeps the SessionGuard build it loaded first (helpers " + there + "); this jar (helpers "
+                        + mine + ") cannot replace it without a restart of that JVM: attaching runs that earlier build again");
+            }
+            vm.loadAgent(options);
+            String after = vm.installed();
             if (after == null) {
                 err.println("SessionGuard did not start in " + pid + ": see that JVM's standard error for the reason");
                 return 1;
@@ -228,6 +238,15 @@ public final class Cli {
             return command.run(vm);
         } catch (Vm.Failure e) {
             err.println(e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            // the MBean's calls go over JMX: the JVM exiting, or a detach meanwhile (its MBean unregistered), fails
+            // them with an unchecked exception; one line, not a stack trace
+            Throwable cause = e;
+            while (cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause();
+            }
+            err.println("the JVM " + pid + " stopped answering: " + cause + " (has it exited, or was SessionGuard detached meanwhile?)");
             return 1;
         }
     }

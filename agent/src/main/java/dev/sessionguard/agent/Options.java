@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * Agent options: {@code key=value,key=value} from the agent argument, or system properties
- * {@code sessionguard.<key>}; the agent argument wins. Anything unknown or malformed is an
+ * {@code sessionguard.<key>}; the agent argument wins (a key given twice in it is refused). Anything unknown or malformed is an
  * {@link InvalidOption} whose message is the one line the user sees.
  */
 final class Options {
@@ -102,6 +102,7 @@ final class Options {
         }
         if (agentArgs != null && !agentArgs.trim().isEmpty()) {
             String lastKey = null;
+            java.util.Set<String> given = new java.util.HashSet<>();
             for (String pair : agentArgs.split(",")) {
                 String p = pair.trim();
                 if (p.isEmpty()) {
@@ -119,6 +120,11 @@ final class Options {
                 String key = p.substring(0, eq).trim();
                 if (!Arrays.asList(KEYS).contains(key)) {
                     throw new InvalidOption("unknown option '" + key + "'; keys are " + String.join(", ", KEYS));
+                }
+                if (!given.add(key)) {
+                    // mode=observe,...,mode=protect (a template that appends): which one the user meant is not known
+                    throw new InvalidOption("option '" + key + "' is given twice (" + key + "=" + values.get(key) + ", " + p
+                            + "); give it once");
                 }
                 values.put(key, p.substring(eq + 1).trim());
                 lastKey = key;

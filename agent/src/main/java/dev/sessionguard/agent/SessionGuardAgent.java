@@ -44,6 +44,13 @@ public final class SessionGuardAgent {
                 }
                 return;
             }
+            String running = System.getProperty(INSTALLED_PROPERTY);
+            if (running != null) {
+                // loaded again (jcmd JVMTI.agent_load, a second -javaagent): its options are not read, so a bad one cannot
+                // make this JVM say that SessionGuard is off while it runs
+                System.err.println("[sessionguard] already installed (" + running + "); this copy does nothing");
+                return;
+            }
             Options options;
             try {
                 options = Options.parse(args);

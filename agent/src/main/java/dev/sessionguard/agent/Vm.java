@@ -52,6 +52,10 @@ final class Vm implements AutoCloseable {
             throw new Failure("'" + pid + "' is not a process id");
         }
         Class<?> c = vmClass();
+        String notJvm = notAJvm(pid);
+        if (notJvm != null) {
+            throw new Failure("process " + pid + " " + notJvm + "; nothing was sent to it");
+        }
         try {
             return new Vm(pid, c.getMethod("attach", String.class).invoke(null, pid), c);
         } catch (InvocationTargetException e) {
@@ -59,6 +63,45 @@ final class Vm implements AutoCloseable {
                     + " (is it a JVM of this user, and still running?)");
         } catch (Exception e) {
             throw new Failure("could not attach to " + pid + ": " + e);
+        }
+    }
+
+    /**
+     * Why {@code pid} is not a JVM to attach to, or null when it may be one. Asked before attaching because the attach
+     * API, finding no attach socket, signals the process with SIGQUIT to start one (JDK 8 to 19 whatever the process
+     * is; later JDKs when it catches SIGQUIT): a mistyped pid could stop a PostgreSQL or nginx master. A JVM is one
+     * the attach API lists, or, on Linux, a process that has libjvm mapped (a JVM started without perf data or with
+     * another temporary directory is not listed). Elsewhere, without /proc, an unlisted pid is attached to as before.
+     */
+    static String notAJvm(String pid) {
+        try {
+            for (String[] jvm : list()) {
+                if (jvm[0].equals(pid)) {
+                    return null;
+                }
+            }
+        } catch (Failure e) {
+            // no list: /proc decides below
+        }
+        File proc = new File("/proc");
+        if (!proc.isDirectory()) {
+            return null;
+        }
+        File maps = new File(proc, pid + "/maps");
+        if (!new File(proc, pid).exists()) {
+            return "is not running";
+        }
+        try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+                new java.io.FileInputStream(maps), java.nio.charset.StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.contains("/libjvm.")) {
+                    return null;
+                }
+            }
+            return "is not a JVM (no libjvm in /proc/" + pid + "/maps)";
+        } catch (java.io.IOException e) {
+            return "is not a JVM this user can attach to (" + maps + " cannot be read: another user's process?)";
         }
     }
 

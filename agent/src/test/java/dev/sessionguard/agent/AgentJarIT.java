@@ -165,13 +165,24 @@ class AgentJarIT {
             assertTrue(attach.out.contains("SessionGuard attached to " + pid), attach.out);
             Result again = java("-jar", JAR.toString(), "attach", pid, "log=info");
             assertEquals(0, again.exit, again.err);
+            assertTrue(again.out.contains("already running"), again.out);
+            Result badAgain = java("-jar", JAR.toString(), "attach", pid, "colour=red");
+            assertEquals(2, badAgain.exit, badAgain.out + badAgain.err);
+            assertTrue(badAgain.err.contains("unknown option 'colour'"), "refused by the CLI, not sent: " + badAgain.err);
+            // the CLI loads nothing into a JVM that runs the agent; loaded again by other means (jcmd, its option bad), it
+            // installs once and says nothing of the option
+            Process jcmd = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString(), pid,
+                    "JVMTI.agent_load", JAR.toAbsolutePath().toString(), "colour").redirectErrorStream(true).start();
+            assertTrue(jcmd.waitFor(60, TimeUnit.SECONDS), "jcmd");
             target.getOutputStream().write('\n');
             target.getOutputStream().flush();
             assertTrue(target.waitFor(30, TimeUnit.SECONDS));
             assertEquals(0, target.exitValue());
             String log = new String(Files.readAllBytes(err.toPath()), StandardCharsets.UTF_8);
             assertTrue(log.contains("[sessionguard] SessionGuard ") && log.contains(" attached ("), log);
-            assertTrue(log.contains("already installed"), "attached twice, installed once: " + log);
+            assertTrue(log.contains("already installed"), "loaded twice, installed once: " + log);
+            assertEquals(1, log.split("already installed", -1).length - 1, "the CLI's second attach loaded nothing: " + log);
+            assertTrue(!log.contains("is off"), "a copy loaded again with a bad option does not say the agent is off: " + log);
         } finally {
             target.destroyForcibly();
             err.delete();

@@ -73,4 +73,17 @@ class ReportTest {
         assertThrows(Options.InvalidOption.class, () -> Options.parse("targets=,"));
         assertEquals(dir + "/r-%p.json", Options.parse("report=" + dir + "/r-%p.json").report);
     }
+
+    /** mode=observe,...,mode=protect (a template that appends to the argument): which one was meant is not known. */
+    @Test
+    void aKeyGivenTwiceInTheArgumentIsRefused() throws Exception {
+        Options.InvalidOption twice = assertThrows(Options.InvalidOption.class, () -> Options.parse("mode=observe,log=info,mode=protect"));
+        assertEquals("option 'mode' is given twice (mode=observe, mode=protect); give it once", twice.getMessage());
+        System.setProperty("sessionguard.mode", "observe");
+        try {
+            assertEquals("protect", Options.parse("mode=protect").mode, "a system property is overridden by the argument, not refused");
+        } finally {
+            System.clearProperty("sessionguard.mode");
+        }
+    }
 }

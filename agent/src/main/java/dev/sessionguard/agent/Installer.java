@@ -18,13 +18,16 @@ final class Installer {
         final boolean attached;
         final LogSink log;
         final GuardTransformer transformer;
+        /** report=, or null. */
+        final Report report;
 
-        Installation(Instrumentation inst, Options options, boolean attached, LogSink log, GuardTransformer transformer) {
+        Installation(Instrumentation inst, Options options, boolean attached, LogSink log, GuardTransformer transformer, Report report) {
             this.inst = inst;
             this.options = options;
             this.attached = attached;
             this.log = log;
             this.transformer = transformer;
+            this.report = report;
         }
     }
 
@@ -50,7 +53,7 @@ final class Installer {
         GuardTransformer transformer = new GuardTransformer(inst, targets, log);
         transformer.cacheOption(options.cache);
         transformer.shipped(options.shipped);
-        Installation installation = new Installation(inst, options, attached, log, transformer);
+        Installation installation = new Installation(inst, options, attached, log, transformer, report);
         if (report != null) {
             report.attach(transformer, log);
         }
@@ -124,6 +127,13 @@ final class Installer {
             return;
         }
         Guard.setMode(Guard.MODE_OFF);
+        if (i.report != null) {
+            try {
+                i.report.detach(); // as it stands, before the woven classes are given back
+            } catch (Throwable t) {
+                // detaching goes on without it
+            }
+        }
         i.transformer.unregister();
         int restored = i.transformer.restoreAll();
         Jmx.unregister();

@@ -50,10 +50,39 @@ final class Report {
                 write();
             }
         });
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread h = new Thread(() -> {
             exiting = true;
             write();
-        }, "sessionguard-report"));
+        }, "sessionguard-report");
+        Runtime.getRuntime().addShutdownHook(h);
+        hook = h;
+    }
+
+    /** The shutdown hook of {@link #attach}, until {@link #detach}. */
+    private volatile Thread hook;
+
+    /**
+     * The agent is detached: the report is written now, as it stands (what was woven, the counters), and not again
+     * at exit. Its hook would otherwise write it at exit with nothing woven, racing the hook of an agent attached
+     * again with the same report, and keep this installation (its transformer, its weaver) for the life of the JVM.
+     */
+    void detach() {
+        write();
+        Thread h = hook;
+        hook = null;
+        if (h != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(h);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting: the hook runs, and writes what was written here
+            }
+        }
+        transformer = null;
+    }
+
+    /** True while the report will be written at exit (for tests). */
+    boolean hooked() {
+        return hook != null;
     }
 
     /**
@@ -116,7 +145,8 @@ final class Report {
         }
         b.append(first ? "},\n" : "\n  },\n");
         b.append("  \"stateSize\": ").append(Guard.stateSize()).append(",\n");
-        List<String> names = new ArrayList<>(transformer.instrumented());
+        GuardTransformer t = transformer;
+        List<String> names = t == null ? new ArrayList<String>() : new ArrayList<>(t.instrumented());
         Collections.sort(names);
         b.append("  \"instrumented\": [");
         for (int i = 0; i < names.size(); i++) {

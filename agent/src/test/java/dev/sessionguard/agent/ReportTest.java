@@ -37,6 +37,22 @@ class ReportTest {
         assertEquals(1, files(dir), "no temporary file left");
     }
 
+    /**
+     * Detach writes the report as it stands and takes its shutdown hook out: the hook wrote it again at exit with nothing
+     * woven (racing an agent attached again with the same report) and kept the detached installation for good.
+     */
+    @Test
+    void detachWritesTheReportAndRemovesItsHook(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("sg.json");
+        Report r = new Report(Options.parse("report=" + file));
+        r.attach(new GuardTransformer(null, Collections.emptyList(), new LogSink(LogSink.ERROR + 1)), new LogSink(LogSink.ERROR + 1));
+        assertTrue(r.hooked());
+        r.detach();
+        assertTrue(Files.isRegularFile(file), "written at detach");
+        assertTrue(!r.hooked(), "not again at exit");
+        assertTrue(new String(Files.readAllBytes(file), StandardCharsets.UTF_8).contains("\"instrumented\""));
+    }
+
     /** A link planted where the old code wrote its temporary file (FILE.tmp, a name anyone could foresee). */
     @Test
     void aPlantedLinkIsNotFollowed(@TempDir Path dir) throws Exception {

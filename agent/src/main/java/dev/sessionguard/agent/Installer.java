@@ -122,11 +122,13 @@ final class Installer {
         synchronized (Installer.class) {
             i = current;
             current = null;
+            if (i != null) {
+                Guard.setMode(Guard.MODE_OFF); // under the lock the MBean's setMode takes: no switch after it
+            }
         }
         if (i == null) {
             return;
         }
-        Guard.setMode(Guard.MODE_OFF);
         if (i.report != null) {
             try {
                 i.report.detach(); // as it stands, before the woven classes are given back

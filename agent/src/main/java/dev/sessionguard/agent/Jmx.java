@@ -95,6 +95,9 @@ final class Jmx {
             synchronized (Jmx.class) {
                 registered = installation;
             }
+            if (!Installer.isCurrent(installation)) {
+                unregister(); // detached while it registered (its unregister found nothing yet): no stale MBean left
+            }
         } catch (Throwable t) {
             installation.log.warn("the MBean " + SessionGuardMXBean.OBJECT_NAME + " could not be registered (" + t
                     + "); the agent works on without it", t);
@@ -164,8 +167,15 @@ final class Jmx {
                 default:
                     throw new IllegalArgumentException("mode must be one of protect, observe, off (was '" + mode + "')");
             }
-            String before = getMode();
-            Guard.setMode(next);
+            String before;
+            // under detach's lock: a switch that raced a detach would leave the detached agent's mode protect
+            synchronized (Installer.class) {
+                if (!Installer.isCurrent(installation)) {
+                    throw new IllegalStateException("SessionGuard was detached from this JVM; attach it again to set its mode");
+                }
+                before = getMode();
+                Guard.setMode(next);
+            }
             installation.log.warn("mode " + before + " -> " + m + " (set over JMX)", null);
         }
 

@@ -56,8 +56,11 @@ public final class SessionInstrumentation extends HibernateTarget {
             // factory open but first pulses the transaction coordinator (a JTA one joins the transaction) and runs
             // any delayed after-completion: the agent calls nothing with an effect on the session's state.
             boolean alreadyClosed = closed;
-            // the factory is closed, so Hibernate's close() will do nothing: the connection would stay checked out
-            release = !alreadyClosed && factoryClosed;
+            // the factory is closed, so Hibernate's close() will do nothing: the connection would stay checked out.
+            // Only a session that holds one: a session that never took one, or gave it back after its transaction (or
+            // whose connection Hibernate released when the factory closed, 6.x), has nothing to release or roll back
+            release = !alreadyClosed && factoryClosed && ((org.hibernate.engine.spi.SharedSessionContractImplementor) self)
+                    .getJdbcCoordinator().getLogicalConnection().isPhysicallyConnected();
             return Guard.skipClose(state, alreadyClosed, self, site);
         }
 

@@ -90,6 +90,7 @@ public final class Scenarios {
             case "s23": commitTakingItsConnectionLate(); break;
             case "s24": factoryClosedSessionOnlyClosed(); break;
             case "s25": commitAfterFactoryClosed(); break;
+            case "s26": idleSessionClosedAfterFactoryClosed(); break;
             case "repeats": repeatedFailures(); break;
             default: throw new IllegalArgumentException("unknown scenario " + name);
         }
@@ -604,6 +605,23 @@ public final class Scenarios {
         sf = null;
         // what a leaked connection costs until the process ends; closing the pool aborts it, so the table can go
         pool.close();
+    }
+
+    /**
+     * 26: a session that never took a connection (opened, not used), closed after its factory closed, as a shutdown
+     * closes the sessions it finds. There is nothing to release and no transaction to roll back.
+     */
+    private void idleSessionClosedAfterFactoryClosed() {
+        Session s = sf.openSession();
+        sf.close();
+        try {
+            s.close();
+            result.put("cleanup", "none");
+        } catch (RuntimeException e) {
+            result.put("cleanup", describe(e));
+        }
+        result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+        sf = null;
     }
 
     // ------------------------------------------------------------------ 16, 17 (issue 4)

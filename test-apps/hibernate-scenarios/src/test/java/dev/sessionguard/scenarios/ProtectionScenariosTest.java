@@ -252,11 +252,14 @@ class ProtectionScenariosTest {
         assertNotEquals(NONE, o[1].get("callers"), "the workers' failed commits still reach them");
         assertTrue(!o[1].get("callers").contains("Unable to rollback"), o[1].toString());
         assertEquals("0", o[1].get("active"), "close() after the factory closed releases the connection (close.released)");
-        // close() after the factory closed: 5.4 on do nothing (the agent releases the connection: close.released);
-        // 5.2 and 5.3 release it and fail on a database closed at shutdown (close.swallowed)
-        assertTrue(o[1].stderr.contains("close.released reason=shutdown at org.hibernate.internal.SessionImpl#close")
-                        || o[1].stderr.contains("close.swallowed reason=shutdown at org.hibernate.internal.SessionImpl#close"),
-                "events during shutdown are logged too: " + Fork.tail(o[1].stderr));
+        // close() after the factory closed: 5.4 on do nothing (the agent releases a connection the session still holds:
+        // close.released); 5.2 and 5.3 release it and fail on a database closed at shutdown (close.swallowed). Where
+        // Hibernate gave the connection back itself (PostgreSQL: the failed commit's cleanup) there is nothing to say
+        if (o[1].event("close.released") + o[1].event("close.swallowed") > 0) {
+            assertTrue(o[1].stderr.contains("close.released reason=shutdown at org.hibernate.internal.SessionImpl#close")
+                            || o[1].stderr.contains("close.swallowed reason=shutdown at org.hibernate.internal.SessionImpl#close"),
+                    "events during shutdown are logged too: " + Fork.tail(o[1].stderr));
+        }
         if (h2(db)) {
             assertNotEquals("0", o[0].get("cleanupEscaped"), "without the agent the cleanup throws at shutdown");
             assertNotEquals("0", o[0].get("active"), "without the agent close() does nothing: connections stay checked out");
@@ -333,6 +336,23 @@ class ProtectionScenariosTest {
         matrix("24 factory closed, close() only, JPA compliance", "h2",
                 "close() threw " + o[0].get("cleanup") + "; connections left " + o[0].get("active") + "; row still locked: " + o[0].get("rowFree"),
                 "close() threw " + o[1].get("cleanup") + "; connections left " + o[1].get("active") + "; row free: " + o[1].get("rowFree") + " (close.released)");
+    }
+
+    /**
+     * 26: a session that never took a connection, closed after its factory closed: nothing to release, so nothing is
+     * said. The agent logged close.released at WARN ("its connection is released and its transaction rolled back") for
+     * every such session of a shutdown. Hibernate 5.2 and later (4.3 to 5.1 have advice of their own, which skips their
+     * close() there and still says it).
+     */
+    @org.junit.jupiter.api.Test
+    void anIdleSessionClosedAfterItsFactoryIsNotSaidToBeReleased() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(HIBERNATE.startsWith("4.") || HIBERNATE.startsWith("5.0")
+                || HIBERNATE.startsWith("5.1"), "the 4.3-5.1 advice");
+        Outcome[] o = both("s26", "h2");
+        assertEquals("0", o[1].get("active"), o[1].toString());
+        assertEquals(o[0].get("cleanup"), o[1].get("cleanup"), "the caller sees what it saw without the agent");
+        assertEquals(0, o[1].event("close.released"), "nothing held, nothing released: " + o[1]);
+        assertEquals(java.util.Collections.emptyList(), o[1].agentWarnings(), "nothing at WARN");
     }
 
     @ParameterizedTest(name = "16 close() from thread B while A commits [{0}]")

@@ -96,9 +96,10 @@ public final class Cli {
     }
 
     private static int attach(String pid, String options, PrintStream out, PrintStream err) {
-        // the options are checked here, not only in that JVM: a bad one is said here, in one line, and nothing is loaded
+        // the argument is checked here too (its syntax and values; the file system and system properties are the
+        // target's): a bad one is said here, in one line, and nothing is loaded
         try {
-            if ("off".equals(Options.parse(options).mode)) {
+            if ("off".equals(Options.parseArgument(options).mode)) {
                 out.println("mode=off: nothing to attach");
                 return 0;
             }

@@ -136,6 +136,13 @@ final class Installer {
                 // detaching goes on without it
             }
         }
+        // giving Thread.interrupt() its own bytecode back ends the shield of calls still in progress: wait for them (calls
+        // that begin now pass through, mode off), at most shieldMaxMs (the longest the shield holds an interrupt anyway),
+        // and at most 10 s: a detach is not held up by a call stuck for good
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.min(i.options.shieldMaxMs, 10_000));
+        while (Guard.shieldedCalls() > 0 && System.nanoTime() - deadline < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1));
+        }
         i.transformer.unregister();
         int restored = i.transformer.restoreAll();
         Jmx.unregister();

@@ -91,12 +91,15 @@ final class Jmx {
             }
         }
         try {
-            replace(new Bean(installation));
+            Bean bean = new Bean(installation);
+            // the check and the registration at once (Installer.class is taken inside Jmx.class, never the other way):
+            // a detach, or a detach and a new attach, between them would leave a stale MBean or take the new one out
             synchronized (Jmx.class) {
+                if (!Installer.isCurrent(installation)) {
+                    return;
+                }
+                replace(bean);
                 registered = installation;
-            }
-            if (!Installer.isCurrent(installation)) {
-                unregister(); // detached while it registered (its unregister found nothing yet): no stale MBean left
             }
         } catch (Throwable t) {
             installation.log.warn("the MBean " + SessionGuardMXBean.OBJECT_NAME + " could not be registered (" + t

@@ -44,7 +44,7 @@ final class Options {
         }
     }
 
-    private Options(Map<String, String> values) throws InvalidOption {
+    private Options(Map<String, String> values, boolean here) throws InvalidOption {
         mode = oneOf(values, "mode", "protect", MODES);
         shield = "on".equals(oneOf(values, "shield", "on", ON_OFF));
         closeWaitMs = millis(values, "closeWaitMs", 5000);
@@ -78,7 +78,7 @@ final class Options {
         hibernate = h;
         jdbc = j;
         String r = values.get("report");
-        if (r != null && (r.trim().isEmpty() || r.endsWith("/") || r.endsWith(java.io.File.separator) || new java.io.File(r).isDirectory())) {
+        if (r != null && (r.trim().isEmpty() || r.endsWith("/") || r.endsWith(java.io.File.separator) || (here && new java.io.File(r).isDirectory()))) {
             throw invalid("report", r, "a file path, not a directory");
         }
         report = r;
@@ -93,8 +93,20 @@ final class Options {
     }
 
     static Options parse(String agentArgs) throws InvalidOption {
+        return new Options(values(agentArgs, true), true);
+    }
+
+    /**
+     * The agent argument alone, as the CLI checks it before it attaches: not this JVM's system properties, and no look
+     * at the file system (a relative report path is the target's, from its own working directory).
+     */
+    static Options parseArgument(String agentArgs) throws InvalidOption {
+        return new Options(values(agentArgs, false), false);
+    }
+
+    private static Map<String, String> values(String agentArgs, boolean withProperties) throws InvalidOption {
         Map<String, String> values = new LinkedHashMap<>();
-        for (String key : KEYS) {
+        for (String key : withProperties ? KEYS : new String[0]) {
             String v = System.getProperty("sessionguard." + key);
             if (v != null) {
                 values.put(key, v.trim());
@@ -130,7 +142,7 @@ final class Options {
                 lastKey = key;
             }
         }
-        return new Options(values);
+        return values;
     }
 
     private static String oneOf(Map<String, String> values, String key, String dflt, String[] allowed)

@@ -71,7 +71,7 @@ final class Vm implements AutoCloseable {
      * API, finding no attach socket, signals the process with SIGQUIT to start one (JDK 8 to 19 whatever the process
      * is; later JDKs when it catches SIGQUIT): a mistyped pid could stop a PostgreSQL or nginx master. A JVM is one
      * the attach API lists, or, on Linux, a process that has libjvm mapped (a JVM started without perf data or with
-     * another temporary directory is not listed). Elsewhere, without /proc, an unlisted pid is attached to as before.
+     * another temporary directory is not listed). Elsewhere an unlisted pid is attached to as before.
      */
     static String notAJvm(String pid) {
         try {
@@ -84,8 +84,8 @@ final class Vm implements AutoCloseable {
             // no list: /proc decides below
         }
         File proc = new File("/proc");
-        if (!proc.isDirectory()) {
-            return null;
+        if (!proc.isDirectory() || !System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux")) {
+            return null; // /proc/<pid>/maps is Linux's (FreeBSD, Solaris, AIX have /proc without it)
         }
         File maps = new File(proc, pid + "/maps");
         if (!new File(proc, pid).exists()) {

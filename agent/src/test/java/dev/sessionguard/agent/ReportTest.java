@@ -90,6 +90,23 @@ class ReportTest {
         assertEquals(dir + "/r-%p.json", Options.parse("report=" + dir + "/r-%p.json").report);
     }
 
+    /**
+     * The CLI checks an attach argument without this JVM's system properties or file system: report=logs is the
+     * target's file, relative to its own directory, even where ./logs is a directory here.
+     */
+    @Test
+    void theClisCheckOfAnArgumentLeavesTheFileSystemToTheTarget(@TempDir Path dir) throws Exception {
+        assertThrows(Options.InvalidOption.class, () -> Options.parse("report=" + dir), "here: a directory");
+        assertEquals(dir.toString(), Options.parseArgument("report=" + dir).report, "for the target: its own file system");
+        assertThrows(Options.InvalidOption.class, () -> Options.parseArgument("report=" + dir + "/"), "a trailing / anywhere");
+        System.setProperty("sessionguard.mode", "nonsense");
+        try {
+            assertEquals("protect", Options.parseArgument("").mode, "this JVM's properties are not the target's");
+        } finally {
+            System.clearProperty("sessionguard.mode");
+        }
+    }
+
     /** mode=observe,...,mode=protect (a template that appends to the argument): which one was meant is not known. */
     @Test
     void aKeyGivenTwiceInTheArgumentIsRefused() throws Exception {

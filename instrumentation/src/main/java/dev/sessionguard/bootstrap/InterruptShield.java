@@ -261,8 +261,14 @@ final class InterruptShield {
                     }
                 }
                 try {
-                    // said at WARN, not counted again (it was counted as interrupt.deferred): the interrupt now
-                    // reaches a call that is still running, which on embedded H2 can close the database file
+                    target.interrupt();
+                } catch (Throwable t) {
+                    // a security manager that refuses: the call goes on unshielded, as without the agent
+                }
+                try {
+                    // said at WARN after the delivery (a slow log handler must not hold it, nor the other deadlines),
+                    // not counted again (it was counted as interrupt.deferred): the interrupt reached a call that is
+                    // still running, which on embedded H2 can close the database file
                     EventLog log = EventLog.active;
                     if (log != null) {
                         log.event(Events.INTERRUPT_DEFERRED, Events.INTERRUPT, EventLog.WARN, false, null,
@@ -271,12 +277,7 @@ final class InterruptShield {
                                         + TimeUnit.NANOSECONDS.toMillis(Config.shieldMaxNanos) + " ms)");
                     }
                 } catch (Throwable t) {
-                    // the delivery below matters more than the line
-                }
-                try {
-                    target.interrupt();
-                } catch (Throwable t) {
-                    // a security manager that refuses: the call goes on unshielded, as without the agent
+                    // delivered; a failed line changes nothing of that
                 }
             }
         }, Config.shieldMaxNanos, TimeUnit.NANOSECONDS);

@@ -24,6 +24,20 @@ final class RecordingLog extends EventLog {
     @Override
     protected synchronized void write(int level, String line, Throwable stack, Class<?> type) {
         lines.add((level == ERROR ? "ERROR " : level == WARN ? "WARN " : "INFO ") + line);
+        notifyAll();
+    }
+
+    /** Waits until a line matches (written by another thread, the deadline thread say), at most {@code ms}. */
+    synchronized boolean await(java.util.function.Predicate<String> match, long ms) throws InterruptedException {
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ms);
+        while (lines.stream().noneMatch(match)) {
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            wait(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+        return true;
     }
 
     synchronized List<String> lines() {

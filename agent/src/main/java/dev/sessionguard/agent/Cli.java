@@ -260,7 +260,7 @@ public final class Cli {
                     continue;
                 }
                 String state;
-                try (Vm vm = Vm.attach(jvm[0])) {
+                try (Vm vm = Vm.attachListed(jvm[0])) {
                     String installed = vm.installed();
                     state = installed == null ? "-" : "SessionGuard " + installed;
                 } catch (Vm.Failure e) {

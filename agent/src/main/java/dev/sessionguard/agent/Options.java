@@ -106,10 +106,12 @@ final class Options {
 
     private static Map<String, String> values(String agentArgs, boolean withProperties) throws InvalidOption {
         Map<String, String> values = new LinkedHashMap<>();
-        for (String key : withProperties ? KEYS : new String[0]) {
-            String v = System.getProperty("sessionguard." + key);
-            if (v != null) {
-                values.put(key, v.trim());
+        if (withProperties) {
+            for (String key : KEYS) {
+                String v = System.getProperty("sessionguard." + key);
+                if (v != null) {
+                    values.put(key, v.trim());
+                }
             }
         }
         if (agentArgs != null && !agentArgs.trim().isEmpty()) {

@@ -33,6 +33,15 @@ public final class SessionGuardAgent {
             + " assembly, -XX:AOTCacheOutput or -XX:AOTMode=record|create), which cannot hold woven classes; a JVM started from"
             + " the archive with -javaagent runs SessionGuard as usual";
 
+    /** True, and said in one line, when a copy of the agent is installed in this JVM already. */
+    private static boolean alreadyInstalled() {
+        String running = System.getProperty(INSTALLED_PROPERTY);
+        if (running != null) {
+            System.err.println("[sessionguard] already installed (" + running + "); this copy does nothing");
+        }
+        return running != null;
+    }
+
     private static void start(String args, Instrumentation inst, boolean attached) {
         boolean installed = false;
         try {
@@ -44,11 +53,9 @@ public final class SessionGuardAgent {
                 }
                 return;
             }
-            String running = System.getProperty(INSTALLED_PROPERTY);
-            if (running != null) {
+            if (alreadyInstalled()) {
                 // loaded again (jcmd JVMTI.agent_load, a second -javaagent): its options are not read, so a bad one cannot
                 // make this JVM say that SessionGuard is off while it runs
-                System.err.println("[sessionguard] already installed (" + running + "); this copy does nothing");
                 return;
             }
             Options options;
@@ -70,10 +77,8 @@ public final class SessionGuardAgent {
             // before any JBoss Modules or OSGi class initialises: they read these once (LoaderDelegation)
             String delegation = attached ? null : LoaderDelegation.arrange();
             synchronized (SessionGuardAgent.class) {
-                String previous = System.getProperty(INSTALLED_PROPERTY);
-                if (previous != null) {
-                    System.err.println("[sessionguard] already installed (" + previous + "); this copy does nothing");
-                    return;
+                if (alreadyInstalled()) {
+                    return; // installed by another copy since the check above (two loads at once)
                 }
                 String helpers;
                 try {

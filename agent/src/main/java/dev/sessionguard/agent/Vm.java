@@ -51,11 +51,16 @@ final class Vm implements AutoCloseable {
         if (!pid.matches("[0-9]+")) {
             throw new Failure("'" + pid + "' is not a process id");
         }
-        Class<?> c = vmClass();
         String notJvm = notAJvm(pid);
         if (notJvm != null) {
             throw new Failure("process " + pid + " " + notJvm + "; nothing was sent to it");
         }
+        return attachListed(pid);
+    }
+
+    /** {@link #attach} for a pid that {@link #list} gave: a JVM, no need to ask (and list) again. */
+    static Vm attachListed(String pid) throws Failure {
+        Class<?> c = vmClass();
         try {
             return new Vm(pid, c.getMethod("attach", String.class).invoke(null, pid), c);
         } catch (InvocationTargetException e) {

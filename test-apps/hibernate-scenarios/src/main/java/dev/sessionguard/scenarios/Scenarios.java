@@ -592,17 +592,9 @@ public final class Scenarios {
         long backend = db.kind.equals("postgres")
                 ? ((Number) Hib.single(s, "select pg_backend_pid()")).longValue() : -1;
         result.put("locksBefore", String.valueOf(db.locksOf(backend)));
-        sf.close();
-        try {
-            s.close();
-            result.put("cleanup", "none");
-        } catch (RuntimeException e) {
-            result.put("cleanup", describe(e));
-        }
-        result.put("active", String.valueOf(pool.getHikariPoolMXBean().getActiveConnections()));
+        closeAfterItsFactory(s);
         result.put("locks", String.valueOf(db.locksOf(backend)));
         result.put("rowFree", db.rowFree(1));
-        sf = null;
         // what a leaked connection costs until the process ends; closing the pool aborts it, so the table can go
         pool.close();
     }
@@ -612,7 +604,14 @@ public final class Scenarios {
      * closes the sessions it finds. There is nothing to release and no transaction to roll back.
      */
     private void idleSessionClosedAfterFactoryClosed() {
-        Session s = sf.openSession();
+        closeAfterItsFactory(sf.openSession());
+    }
+
+    /**
+     * 15, 24, 26: the factory is closed, then the service's only cleanup, {@code s.close()}: what it threw ("cleanup")
+     * and the connections left checked out ("active").
+     */
+    private void closeAfterItsFactory(Session s) {
         sf.close();
         try {
             s.close();
